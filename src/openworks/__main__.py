@@ -1,0 +1,3 @@
+from openworks.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""Deployment operations: SubmitFile, DeployFile, GetDeployment, ListDeployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openworks.core import packages
+from openworks.core.ports import DeploymentFilter
+
+from .registry import Call, Params, handles, page_of, project_ref
+
+__all__: list[str] = []
+
+
+@handles("SubmitFile")
+def submit_file(call: Call, p: Params) -> dict[str, Any]:
+    package_id = packages.submit_file(
+        call.core, call.principal, project_ref(p), p["FileId"], p.get("Comment")
+    )
+    return {"Data": package_id}
+
+
+@handles("DeployFile")
+def deploy_file(call: Call, p: Params) -> dict[str, Any]:
+    package_id = packages.deploy_file(
+        call.core,
+        call.principal,
+        project_ref(p),
+        p.get("FileId"),
+        p.get("NodeId"),
+        p.get("Comment"),
+    )
+    return {"Data": package_id}
+
+
+@handles("GetDeployment")
+def get_deployment(call: Call, p: Params) -> dict[str, Any]:
+    pkg = packages.get_deployment(call.core, call.principal, project_ref(p), p["DeploymentId"])
+    return {
+        "Data": {
+            "Deployment": {
+                "Status": pkg.status,
+                "ErrorMessage": pkg.error_message,
+                "FromEnvironment": pkg.from_env,
+                "ToEnvironment": pkg.to_env,
+                "CheckingStatus": pkg.checking_status,
+                "CreateTime": pkg.create_time,
+                "HandlerId": pkg.handler_id,
+                "CreatorId": pkg.creator_id,
+                "ExecuteTime": pkg.execute_time,
+                "Name": pkg.name,
+            },
+            "DeployedItems": [
+                {"FileId": i.file_id, "FileVersion": i.file_version, "Status": i.status}
+                for i in pkg.items
+            ],
+        }
+    }
+
+
+@handles("ListDeployments")
+def list_deployments(call: Call, p: Params) -> dict[str, Any]:
+    page = page_of(p)
+    flt = DeploymentFilter(
+        creator=p.get("Creator"),
+        executor=p.get("Executor"),
+        keyword=p.get("Keyword"),
+        status=p.get("Status"),
+        end_create_time=p.get("EndCreateTime"),
+        end_execute_time=p.get("EndExecuteTime"),
+    )
+    found, total = packages.list_deployments(call.core, call.principal, project_ref(p), flt, page)
+    return {
+        "Data": {
+            "Deployments": [
+                {
+                    "Id": d.id,
+                    "Name": d.name,
+                    "Status": d.status,
+                    "Creator": d.creator_id,
+                    "Executor": d.handler_id,
+                    "CreateTime": d.create_time,
+                    "ExecuteTime": d.execute_time,
+                    "ErrorMessage": d.error_message,
+                }
+                for d in found
+            ],
+            "PageNumber": page.number,
+            "PageSize": page.size,
+            "TotalCount": total,
+        }
+    }

@@ -1,0 +1,221 @@
+"""The ASGI application: the request pipeline, ``/healthz`` and the worker's lifetime.
+
+One API request goes through::
+
+    request id ─▶ body limit ─▶ decode params ─▶ action + version ─▶ authenticate
+        ─▶ type params (operation table) ─▶ handler (thread pool) ─▶ render JSON / XML
+
+Every failure on the way is an :class:`~openworks.protocol.errors.ApiError` rendered as the
+Alibaba Cloud error envelope; anything else is logged with the request id and answered with
+``InternalError.System``. One log line per request: action, status, milliseconds, request
+id, account; never a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from openworks.api import API_VERSION, HANDLERS, Call, dispatch, operations
+from openworks.core.context import Core
+from openworks.core.model import Principal
+from openworks.protocol import (
+    ApiError,
+    ClientError,
+    Credential,
+    MemoryNonceCache,
+    NonceCache,
+    RawRequest,
+    api_not_found,
+    authenticate,
+    coerce_params,
+    decode_params,
+    internal_error,
+    invalid_version,
+    missing_parameter,
+    new_request_id,
+    render_error,
+    render_success,
+    response_format,
+)
+from openworks.store import SqlStore, make_engine, migrate
+from openworks.store.identity import ensure_account, ensure_key, lookup_key
+from openworks.worker import Worker
+
+from .config import Settings
+
+__all__ = ["KeyCache", "Service", "build_service", "create_app"]
+
+log = logging.getLogger("openworks.access")
+errlog = logging.getLogger("openworks.error")
+
+
+class KeyCache:
+    """AccessKey lookups, remembered for ``ttl`` seconds (a disabled key stops within it)."""
+
+    def __init__(self, engine: Engine, ttl: float = 2.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, Credential | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, access_key_id: str) -> Credential | None:
+        now = time.monotonic()
+        hit = self._cache.get(access_key_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = lookup_key(self.engine, access_key_id)
+        credential = None
+        if record is not None:
+            principal = Principal(record.account_id, record.user_id, record.user_name)
+            credential = Credential(record.access_key_id, record.secret, record.active, principal)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[access_key_id] = (now + self.ttl, credential)
+        return credential
+
+
+@dataclass
+class Service:
+    """Everything one server process holds."""
+
+    settings: Settings
+    engine: Engine
+    core: Core
+    worker: Worker
+    keys: KeyCache
+    nonces: NonceCache
+    root_key_id: str
+    dev_key: bool
+
+
+def build_service(settings: Settings) -> Service:
+    """Open the database, apply migrations, register the root key, prepare the worker."""
+    key_id, secret, dev = settings.root_key()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    ensure_account(engine, settings.account_id)
+    ensure_key(engine, settings.account_id, key_id, secret)
+    core = Core(SqlStore(engine))
+    worker = Worker(core)
+    core.on_package = worker.notify
+    return Service(
+        settings, engine, core, worker, KeyCache(engine), MemoryNonceCache(), key_id, dev
+    )
+
+
+def _raw_request(request: Request, body: bytes) -> RawRequest:
+    headers: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return RawRequest(
+        method=request.method,
+        path=request.url.path,
+        query_string=request.scope.get("query_string", b""),
+        headers=headers,
+        body=body,
+    )
+
+
+def _too_large(limit: int) -> ClientError:
+    return ClientError(
+        "RequestBodyTooLarge", f"The request body exceeds the limit of {limit} bytes.", 413
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(service: Service) -> Starlette:
+    settings = service.settings
+    table = operations()
+
+    async def api(request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = new_request_id()
+        fmt, action, account = "JSON", "-", "-"
+        host = request.headers.get("host", "")
+        extra: dict[str, str] = {}
+        try:
+            body = await _read_body(request, settings.max_body_bytes)
+            raw = _raw_request(request, body)
+            params = decode_params(raw)
+            fmt = response_format(params)
+            action = raw.headers.get("x-acs-action") or params.get("Action") or "-"
+            if action == "-":
+                raise missing_parameter("Action")
+            operation = table.get(action)
+            if operation is None or action not in HANDLERS:
+                raise api_not_found(action)
+            version = raw.headers.get("x-acs-version") or params.get("Version") or ""
+            if version != API_VERSION:
+                raise invalid_version(version)
+            credential, _signed = authenticate(
+                raw, params, service.keys, service.nonces, time.time()
+            )
+            principal = credential.principal
+            assert isinstance(principal, Principal)
+            account = principal.account_id
+            typed = coerce_params(operation.params, params)
+            document = await run_in_threadpool(
+                dispatch, operation, Call(service.core, principal), typed
+            )
+            document["RequestId"] = request_id
+            content, content_type = render_success(action, document, fmt)
+            status = 200
+        except ApiError as err:
+            status, extra, content = render_error(err, request_id, host, fmt)
+            content_type = extra.pop("content-type")
+        except Exception:
+            errlog.exception("unexpected error, request %s action %s", request_id, action)
+            status, extra, content = render_error(internal_error(), request_id, host, fmt)
+            content_type = extra.pop("content-type")
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %d %.1fms %s account=%s", action, status, elapsed, request_id, account)
+        headers = {"x-acs-request-id": request_id, **extra}
+        return Response(content, status, headers=headers, media_type=content_type)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if settings.run_worker:
+            service.worker.start()
+        try:
+            yield
+        finally:
+            service.worker.stop()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/", api, methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.service = service
+    return app

@@ -1,0 +1,80 @@
+"""Server settings, from flags and ``OPENWORKS_*`` environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+
+from openworks.store.db import default_database_url
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEV_ACCESS_KEY_ID",
+    "DEV_ACCESS_KEY_SECRET",
+    "ConfigError",
+    "Settings",
+    "is_loopback",
+]
+
+DEFAULT_ACCOUNT_ID = "1000000000000001"
+DEV_ACCESS_KEY_ID = "openworks-dev-key"
+DEV_ACCESS_KEY_SECRET = "openworks-dev-secret"
+
+
+class ConfigError(Exception):
+    """The settings cannot be used; the message says why."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8470
+    database_url: str = ""
+    account_id: str = DEFAULT_ACCOUNT_ID
+    access_key_id: str | None = None
+    access_key_secret: str | None = None
+    max_body_bytes: int = 4 * 1024 * 1024
+    run_worker: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "host": env.get("OPENWORKS_HOST", "127.0.0.1"),
+            "port": int(env.get("OPENWORKS_PORT", "8470")),
+            "database_url": env.get("OPENWORKS_DATABASE_URL") or default_database_url(),
+            "account_id": env.get("OPENWORKS_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID,
+            "access_key_id": env.get("OPENWORKS_ACCESS_KEY_ID") or None,
+            "access_key_secret": env.get("OPENWORKS_ACCESS_KEY_SECRET") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def root_key(self) -> tuple[str, str, bool]:
+        """The root account's key pair and whether it is the development pair.
+
+        Raises :class:`ConfigError` when no key is configured and the server would listen
+        on a non-loopback address.
+        """
+        if bool(self.access_key_id) != bool(self.access_key_secret):
+            raise ConfigError(
+                "Set both OPENWORKS_ACCESS_KEY_ID and OPENWORKS_ACCESS_KEY_SECRET, or neither."
+            )
+        if self.access_key_id and self.access_key_secret:
+            return self.access_key_id, self.access_key_secret, False
+        if not is_loopback(self.host):
+            raise ConfigError(
+                f"Refusing to listen on {self.host} with the well-known development key: set "
+                "OPENWORKS_ACCESS_KEY_ID and OPENWORKS_ACCESS_KEY_SECRET, or bind to 127.0.0.1."
+            )
+        return DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, True

@@ -1,0 +1,233 @@
+"""Request parameters: decoding the wire form, then typing the operation's parameters.
+
+Two steps, both raising only :class:`~openworks.protocol.errors.ApiError`::
+
+    RawRequest ──decode_params──> {"Action": "...", "PageSize": "10", ...}   (all strings)
+                                           │
+    [ParamSpec, ...] ──coerce_params───────┘──> {"PageSize": 10, "Tags": [...]}  (typed,
+                                                 declared names only)
+
+``decode_params`` merges the query string and the form body. The body is read as a form
+when its ``content-type`` media type is ``application/x-www-form-urlencoded`` (parameters
+such as ``charset`` are ignored), or when there is **no** ``content-type`` at all and the
+non-empty body looks like a form: it contains ``=`` and only bytes that a form encoder
+emits (letters, digits, ``%+=&._~*-!'()/:,;@$?``). Any other body (JSON, XML, binary...)
+contributes no parameters. A name may appear several times, in the query, the body or
+both, as long as every occurrence carries the same value.
+
+``coerce_params`` keeps only the declared parameters (common parameters such as
+``Action`` or ``Signature`` and unknown names are ignored) and converts them:
+
+=========  ===============================================================
+``str``    as received (an empty string is a value)
+``int``    optional sign and ASCII decimal digits, signed 64-bit range
+``bool``   ``true`` / ``false`` in any letter case (SDKs send ``True``)
+``float``  decimal or exponent notation, finite
+``list``   JSON array (compact or ``json.dumps`` style); with ``items`` every
+           element is an object whose declared fields are type-checked and
+           whose other keys are dropped (``null`` fields are dropped too)
+``dict``   JSON object
+``any``    as received
+=========  ===============================================================
+
+For every type except ``str`` an empty string counts as absent. ``required`` and
+``one_of`` (at least one of the group present) are then checked, in declaration order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from .encoding import parse_form
+from .errors import invalid_parameter, missing_parameter
+from .request import RawRequest
+
+__all__ = ["COMMON_PARAMETERS", "PARAM_TYPES", "ParamSpec", "coerce_params", "decode_params"]
+
+COMMON_PARAMETERS: frozenset[str] = frozenset(
+    {
+        "Action",
+        "Version",
+        "Format",
+        "RegionId",
+        "AccessKeyId",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Timestamp",
+        "Signature",
+        "SecurityToken",
+        "BearerToken",
+    }
+)
+
+PARAM_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "float", "list", "dict", "any"})
+_ITEM_TYPES = frozenset({"str", "int", "bool", "float", "any"})
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_FORMISH = re.compile(rb"[A-Za-z0-9%+=&._~*\-!'()/:,;@$?]+")
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _body_is_form(raw: RawRequest) -> bool:
+    if not raw.body:
+        return False
+    content_type = raw.headers.get("content-type")
+    if content_type is not None:
+        return content_type.split(";", 1)[0].strip().lower() == _FORM_TYPE
+    return b"=" in raw.body and _FORMISH.fullmatch(raw.body) is not None
+
+
+def decode_params(raw: RawRequest) -> dict[str, str]:
+    """Merge query-string and form-body parameters into one ``name -> value`` map."""
+    pairs = parse_form(raw.query_string)
+    if _body_is_form(raw):
+        pairs += parse_form(raw.body)
+    merged: dict[str, str] = {}
+    for name, value in pairs:
+        seen = merged.setdefault(name, value)
+        if seen != value:
+            raise invalid_parameter(name, "given more than once with different values")
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """Declaration of one operation parameter."""
+
+    name: str
+    type: str
+    required: bool = False
+    one_of: tuple[str, ...] | None = None
+    items: Mapping[str, str] | None = None
+    max_length: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"unknown parameter type {self.type!r} for {self.name}")
+        if self.items is not None and not set(self.items.values()) <= _ITEM_TYPES:
+            raise ValueError(f"unknown item field type in {self.name}: {dict(self.items)}")
+
+
+def _to_int(name: str, text: str) -> int:
+    if _INT.fullmatch(text) is None:
+        raise invalid_parameter(name, "must be an integer")
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 19:  # also keeps int() away from its digit limit
+        raise invalid_parameter(name, "is out of the 64-bit integer range")
+    number = (-1 if text.startswith("-") else 1) * int(digits or "0")
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise invalid_parameter(name, "is out of the 64-bit integer range")
+    return number
+
+
+def _to_bool(name: str, text: str) -> bool:
+    folded = text.lower() if text.isascii() else ""
+    if folded == "true":
+        return True
+    if folded == "false":
+        return False
+    raise invalid_parameter(name, "must be true or false")
+
+
+def _to_float(name: str, text: str) -> float:
+    if _FLOAT.fullmatch(text) is None:
+        raise invalid_parameter(name, "must be a number")
+    number = float(text)
+    if not math.isfinite(number):
+        raise invalid_parameter(name, "is out of range")
+    return number
+
+
+def _parse_json(name: str, text: str) -> object:
+    try:
+        return orjson.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise invalid_parameter(name, "must be valid JSON text") from None
+
+
+def _item_ok(kind: str, value: object) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return True
+
+
+def _to_list(spec: ParamSpec, text: str) -> list[object]:
+    value = _parse_json(spec.name, text)
+    if not isinstance(value, list):
+        raise invalid_parameter(spec.name, "must be a JSON array")
+    if spec.items is None:
+        return value
+    result: list[object] = []
+    for index, element in enumerate(value, start=1):
+        if not isinstance(element, dict):
+            raise invalid_parameter(spec.name, f"element {index} must be a JSON object")
+        kept: dict[str, object] = {}
+        for field, kind in spec.items.items():
+            field_value = element.get(field)
+            if field_value is None:
+                continue
+            if not _item_ok(kind, field_value):
+                raise invalid_parameter(
+                    spec.name, f"field {field} of element {index} must be of type {kind}"
+                )
+            kept[field] = field_value
+        result.append(kept)
+    return result
+
+
+def _to_dict(name: str, text: str) -> dict[str, object]:
+    value = _parse_json(name, text)
+    if not isinstance(value, dict):
+        raise invalid_parameter(name, "must be a JSON object")
+    return value
+
+
+def _convert(spec: ParamSpec, text: str) -> object:
+    if spec.type == "int":
+        return _to_int(spec.name, text)
+    if spec.type == "bool":
+        return _to_bool(spec.name, text)
+    if spec.type == "float":
+        return _to_float(spec.name, text)
+    if spec.type == "list":
+        return _to_list(spec, text)
+    if spec.type == "dict":
+        return _to_dict(spec.name, text)
+    return text
+
+
+def coerce_params(specs: Sequence[ParamSpec], params: Mapping[str, str]) -> dict[str, object]:
+    """Type the declared parameters of one operation; see the module docstring."""
+    result: dict[str, object] = {}
+    for spec in specs:
+        if spec.name in COMMON_PARAMETERS:
+            continue
+        text = params.get(spec.name)
+        if text is None or (text == "" and spec.type != "str"):
+            continue
+        if len(text) > spec.max_length:
+            raise invalid_parameter(spec.name, f"is longer than {spec.max_length} characters")
+        result[spec.name] = _convert(spec, text)
+    for spec in specs:
+        if spec.name in COMMON_PARAMETERS:
+            continue
+        if spec.required and spec.name not in result:
+            raise missing_parameter(spec.name)
+        group = spec.one_of
+        if group and not any(name in result for name in group):
+            raise missing_parameter(" or ".join(group))
+    return result

@@ -1,0 +1,245 @@
+"""Signature checks for the two Alibaba Cloud RPC signature schemes.
+
+Which scheme a request uses is decided by :func:`identify`::
+
+    Authorization: ACS3-...  ──> ACS3   (Tea SDK default; ACS3-HMAC-SHA256 / ACS3-HMAC-SM3)
+    Signature=... parameter  ──> v1     (Tea ``signature_algorithm='v2'``, legacy SDK; HMAC-SHA1)
+    neither                  ──> IncompleteSignature
+
+``ACS3-RSA-SHA256`` and unknown algorithms are rejected with ``InvalidSignatureMethod``
+(there is no public-key store); ``ACS3-HMAC-SM3`` needs ``hashlib`` to offer ``sm3``.
+
+ACS3 ``SignedHeaders`` must contain ``host``, ``x-acs-date``, ``x-acs-signature-nonce`` and
+``x-acs-content-sha256`` (target, freshness, replay protection, body binding), and every
+one of ``x-acs-action``, ``x-acs-version``, ``x-acs-security-token`` and ``content-type``
+that the request carries (they choose the operation, the caller or how the body is
+read). The official SDK signs all of them. When ``x-acs-action`` / ``x-acs-version`` are
+absent the ``Action`` / ``Version`` parameters are used instead (the query is signed, the
+body is bound by its hash).
+
+String to sign, ACS3 (``H`` = SHA-256 or SM3, hex lowercase)::
+
+    ALG \\n H( METHOD \\n PATH \\n sorted query, values RFC 3986 re-encoded \\n
+              name:trimmed value\\n per signed header \\n signed;names \\n H(raw body) )
+
+String to sign, v1::
+
+    METHOD & %2F & enc( sorted enc(name)=enc(value) over every parameter but Signature )
+
+Signatures are compared with :func:`hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .encoding import parse_form, percent_encode
+from .errors import (
+    incomplete_signature,
+    invalid_parameter,
+    missing_parameter,
+    signature_method,
+    signature_mismatch,
+    timestamp_expired,
+    timestamp_format,
+)
+from .request import RawRequest
+
+__all__ = [
+    "ACS3_ALGORITHMS",
+    "ACS3_REQUIRED_HEADERS",
+    "Signed",
+    "check_timestamp",
+    "identify",
+    "parse_timestamp",
+    "string_to_sign",
+    "verify",
+]
+
+_SM3 = "sm3" in hashlib.algorithms_available
+ACS3_ALGORITHMS: frozenset[str] = frozenset(
+    {"ACS3-HMAC-SHA256", *(("ACS3-HMAC-SM3",) if _SM3 else ())}
+)
+ACS3_REQUIRED_HEADERS: frozenset[str] = frozenset(
+    {"host", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
+)
+_SIGNED_IF_PRESENT = ("x-acs-action", "x-acs-version", "x-acs-security-token", "content-type")
+_HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What a request claims about its signature, before any check."""
+
+    scheme: str
+    algorithm: str
+    access_key_id: str
+    signature: str
+    nonce: str | None
+    timestamp: str | None
+    security_token: str | None
+    action: str | None
+    version: str | None
+    signed_headers: tuple[str, ...]
+
+
+def _parse_authorization(value: str) -> tuple[str, dict[str, str]]:
+    algorithm, _, rest = value.partition(" ")
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        key, sep, item = part.strip().partition("=")
+        if not sep or key not in ("Credential", "SignedHeaders", "Signature") or key in fields:
+            raise incomplete_signature("the Authorization header is malformed")
+        if not item:
+            raise incomplete_signature(f"{key} in the Authorization header is empty")
+        fields[key] = item
+    missing = {"Credential", "SignedHeaders", "Signature"} - fields.keys()
+    if missing:
+        raise incomplete_signature(f"{min(missing)} is missing from the Authorization header")
+    return algorithm, fields
+
+
+def _identify_acs3(raw: RawRequest, params: Mapping[str, str], header: str) -> Signed:
+    algorithm, fields = _parse_authorization(header)
+    if algorithm not in ACS3_ALGORITHMS:
+        raise signature_method(algorithm)
+    names = fields["SignedHeaders"].lower().split(";")
+    malformed = any(_HEADER_NAME.fullmatch(name) is None for name in names)
+    if malformed or len(set(names)) != len(names):
+        raise incomplete_signature("SignedHeaders is malformed")
+    needed = ACS3_REQUIRED_HEADERS | {h for h in _SIGNED_IF_PRESENT if h in raw.headers}
+    unsigned = needed - set(names)
+    if unsigned:
+        raise incomplete_signature(f"header {min(unsigned)} must be signed")
+    absent = [name for name in names if name not in raw.headers]
+    if absent:
+        raise incomplete_signature(f"signed header {absent[0]} is not in the request")
+    headers = raw.headers
+    return Signed(
+        scheme="ACS3",
+        algorithm=algorithm,
+        access_key_id=fields["Credential"],
+        signature=fields["Signature"],
+        nonce=headers.get("x-acs-signature-nonce"),
+        timestamp=headers.get("x-acs-date"),
+        security_token=headers.get("x-acs-security-token", params.get("SecurityToken")),
+        action=headers.get("x-acs-action", params.get("Action")),
+        version=headers.get("x-acs-version", params.get("Version")),
+        signed_headers=tuple(sorted(names)),
+    )
+
+
+def _identify_v1(raw: RawRequest, params: Mapping[str, str]) -> Signed:
+    if not params.get("Signature"):
+        raise incomplete_signature("the Signature parameter is empty")
+    for name in ("AccessKeyId", "SignatureNonce", "Timestamp", "SignatureMethod"):
+        if not params.get(name):
+            raise missing_parameter(name)
+    if params["SignatureMethod"] != "HMAC-SHA1":
+        raise signature_method(params["SignatureMethod"])
+    if params.get("SignatureVersion", "1.0") != "1.0":
+        raise invalid_parameter("SignatureVersion", "must be 1.0")
+    return Signed(
+        scheme="v1",
+        algorithm="HMAC-SHA1",
+        access_key_id=params["AccessKeyId"],
+        signature=params["Signature"],
+        nonce=params["SignatureNonce"],
+        timestamp=params["Timestamp"],
+        security_token=params.get("SecurityToken"),
+        action=params.get("Action", raw.headers.get("x-acs-action")),
+        version=params.get("Version", raw.headers.get("x-acs-version")),
+        signed_headers=(),
+    )
+
+
+def identify(raw: RawRequest, params: Mapping[str, str]) -> Signed:
+    """Find the signature scheme and the claims of a request (no cryptography yet)."""
+    header = raw.headers.get("authorization")
+    if header is not None and header.startswith("ACS3-"):
+        return _identify_acs3(raw, params, header)
+    if "Signature" in params:
+        return _identify_v1(raw, params)
+    raise incomplete_signature(
+        "the request has no signature (no ACS3 Authorization header, no Signature parameter)"
+    )
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _hash_name(algorithm: str) -> str:
+    return "sm3" if algorithm.endswith("-SM3") else "sha256"
+
+
+def _canonical_acs3(raw: RawRequest, signed: Signed) -> str:
+    pairs = sorted(parse_form(raw.query_string))
+    query = "&".join(f"{name}={percent_encode(value)}" for name, value in pairs)
+    headers = "".join(f"{name}:{raw.headers[name].strip()}\n" for name in signed.signed_headers)
+    payload = hashlib.new(_hash_name(signed.algorithm), raw.body).hexdigest()
+    parts = (raw.method, raw.path, query, headers, ";".join(signed.signed_headers), payload)
+    return "\n".join(parts)
+
+
+def string_to_sign(raw: RawRequest, params: Mapping[str, str], signed: Signed) -> str:
+    """The string the client must have signed, rebuilt from what was received."""
+    if signed.scheme == "ACS3":
+        canonical = _canonical_acs3(raw, signed)
+        digest = hashlib.new(_hash_name(signed.algorithm), _utf8(canonical)).hexdigest()
+        return f"{signed.algorithm}\n{digest}"
+    pairs = sorted((name, value) for name, value in params.items() if name != "Signature")
+    query = "&".join(f"{percent_encode(name)}={percent_encode(value)}" for name, value in pairs)
+    return f"{raw.method}&%2F&{percent_encode(query)}"
+
+
+def verify(raw: RawRequest, params: Mapping[str, str], signed: Signed, secret: str) -> None:
+    """Raise ``SignatureDoesNotMatch`` unless the request was signed with ``secret``."""
+    text = string_to_sign(raw, params, signed)
+    key = _utf8(secret)
+    if signed.scheme == "ACS3":
+        hash_name = _hash_name(signed.algorithm)
+        claimed_hash = _utf8(raw.headers.get("x-acs-content-sha256", "").strip().lower())
+        body_hash = _utf8(hashlib.new(hash_name, raw.body).hexdigest())
+        if not hmac.compare_digest(claimed_hash, body_hash):
+            raise signature_mismatch(text)
+        expected = _utf8(hmac.new(key, _utf8(text), hash_name).hexdigest())
+        given = _utf8(signed.signature.lower())
+    else:
+        mac = hmac.new(key + b"&", _utf8(text), hashlib.sha1).digest()
+        expected = base64.b64encode(mac)
+        given = _utf8(signed.signature)
+    if not hmac.compare_digest(expected, given):
+        raise signature_mismatch(text)
+
+
+def parse_timestamp(value: str) -> float:
+    """``YYYY-MM-DDThh:mm:ss[.fraction]Z`` (UTC) to epoch seconds."""
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise timestamp_format(value)
+    year, month, day, hour, minute, second = (int(group) for group in match.groups()[:6])
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        raise timestamp_format(value) from None
+    return moment.timestamp() + float(match.group(7) or 0)
+
+
+def check_timestamp(signed: Signed, now: float, window_seconds: int = 900) -> None:
+    """Reject a request whose timestamp is more than ``window_seconds`` away from ``now``."""
+    if not signed.timestamp:
+        if signed.scheme == "ACS3":
+            raise incomplete_signature("the x-acs-date header is missing")
+        raise missing_parameter("Timestamp")
+    if abs(parse_timestamp(signed.timestamp) - now) > window_seconds:
+        raise timestamp_expired(signed.timestamp)

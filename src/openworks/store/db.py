@@ -1,0 +1,95 @@
+"""Engines and migrations: one place that knows SQLite from PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL`` and a busy timeout; write transactions
+start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing on lock upgrade.
+PostgreSQL is reached through psycopg 3 (``postgresql://`` URLs are rewritten to the
+``postgresql+psycopg://`` driver).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+__all__ = ["default_database_url", "is_sqlite", "make_engine", "migrate", "normalize_url"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_database_url() -> str:
+    """``$XDG_DATA_HOME/openworks/openworks.db``, else ``~/.local/share/openworks/``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'openworks' / 'openworks.db'}"
+
+
+def normalize_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(normalize_url(url)).get_backend_name() == "sqlite"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
+    if not memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if memory:
+        from sqlalchemy.pool import StaticPool
+
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["pool_size"] = 8
+        kwargs["max_overflow"] = 8
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.info.get("write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def make_engine(url: str, *, pool: bool = True) -> Engine:
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if not pool:
+        return create_engine(url, poolclass=NullPool)
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every Alembic migration up to head (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as connection:
+        connection.info["write"] = True
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()

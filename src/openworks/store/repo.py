@@ -1,0 +1,486 @@
+"""Repositories: :class:`openworks.core.ports.Tx` implemented with SQLAlchemy Core.
+
+``SqlStore.transaction(write=...)`` hands out a :class:`SqlTx` bound to one connection and
+one transaction. Rows map to the domain dataclasses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from openworks.core.model import File, FileVersion, Item, Node, Package, Project
+from openworks.core.ports import DeploymentFilter, FileFilter, Page
+
+from .schema import (
+    file_versions,
+    files,
+    members,
+    node_edges,
+    node_ids,
+    nodes,
+    package_items,
+    packages,
+    projects,
+    users,
+)
+
+__all__ = ["SqlStore", "SqlTx"]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(text: str) -> str:
+    return f"%{_escape(text)}%"
+
+
+def _attrs(cls: type, exclude: set[str]) -> tuple[str, ...]:
+    """The dataclass fields stored one-to-one as columns of the same name."""
+    return tuple(f.name for f in fields(cls) if f.name not in exclude)
+
+
+def _project(row: Row[Any]) -> Project:
+    m = row._mapping
+    return Project(
+        id=m["id"],
+        account_id=m["account_id"],
+        identifier=m["identifier"],
+        name=m["name"],
+        mode=m["mode"],
+        owner_id=m["owner_id"],
+        description=m["description"],
+        status=m["status"],
+        disable_development=bool(m["disable_development"]),
+        is_allow_download=m["is_allow_download"],
+        resource_group_id=m["resource_group_id"],
+        tags=orjson.loads(m["tags"]),
+        client_token=m["client_token"],
+        create_time=m["create_time"],
+        modify_time=m["modify_time"],
+    )
+
+
+_FILE_ATTRS = _attrs(File, exclude={"id", "config"})
+
+
+def _file(row: Row[Any]) -> File:
+    m = row._mapping
+    values = {attr: m[attr] for attr in _FILE_ATTRS}
+    values["auto_parsing"] = bool(values["auto_parsing"])
+    return File(id=m["id"], config=orjson.loads(m["config"]), **values)
+
+
+def _file_values(file: File) -> dict[str, Any]:
+    values = {attr: getattr(file, attr) for attr in _FILE_ATTRS}
+    values["name_key"] = file.name.lower()
+    values["config"] = _dumps(file.config)
+    return values
+
+
+_VERSION_ATTRS = _attrs(FileVersion, exclude={"config"})
+
+
+def _version(row: Row[Any]) -> FileVersion:
+    m = row._mapping
+    return FileVersion(config=orjson.loads(m["config"]), **{a: m[a] for a in _VERSION_ATTRS})
+
+
+_PACKAGE_ATTRS = _attrs(Package, exclude={"id", "items"})
+
+
+def _package(row: Row[Any], items: list[Item]) -> Package:
+    m = row._mapping
+    return Package(id=m["id"], items=items, **{a: m[a] for a in _PACKAGE_ATTRS})
+
+
+class SqlTx:
+    """One transaction; implements :class:`openworks.core.ports.Tx`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # accounts and users ---------------------------------------------------------------
+    def user_name(self, user_id: str) -> str | None:
+        return self.conn.execute(select(users.c.name).where(users.c.id == user_id)).scalar()
+
+    # projects -------------------------------------------------------------------------
+    def project(self, project_id: int) -> Project | None:
+        row = self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
+        return _project(row) if row else None
+
+    def project_by_identifier(self, identifier: str) -> Project | None:
+        stmt = select(projects).where(projects.c.identifier == identifier)
+        row = self.conn.execute(stmt).first()
+        return _project(row) if row else None
+
+    def project_by_client_token(self, account_id: str, token: str) -> Project | None:
+        stmt = select(projects).where(
+            projects.c.account_id == account_id, projects.c.client_token == token
+        )
+        row = self.conn.execute(stmt).first()
+        return _project(row) if row else None
+
+    def insert_project(self, project: Project) -> int:
+        values = {
+            "account_id": project.account_id,
+            "identifier": project.identifier,
+            "name": project.name,
+            "description": project.description,
+            "mode": project.mode,
+            "owner_id": project.owner_id,
+            "status": project.status,
+            "disable_development": project.disable_development,
+            "is_allow_download": project.is_allow_download,
+            "resource_group_id": project.resource_group_id,
+            "tags": _dumps(project.tags),
+            "client_token": project.client_token,
+            "create_time": project.create_time,
+            "modify_time": project.modify_time,
+        }
+        result = self.conn.execute(insert(projects).values(values).returning(projects.c.id))
+        return int(result.scalar_one())
+
+    def list_projects(
+        self, account_id: str, page: Page, tags: Sequence[tuple[str, str]]
+    ) -> tuple[list[Project], int]:
+        stmt = select(projects).where(projects.c.account_id == account_id, projects.c.status != 1)
+        rows = [_project(r) for r in self.conn.execute(stmt.order_by(projects.c.id))]
+        if tags:
+            wanted = set(tags)
+            rows = [p for p in rows if wanted <= {(t["Key"], t["Value"]) for t in p.tags}]
+        return rows[page.offset : page.offset + page.size], len(rows)
+
+    def member_roles(self, project_id: int, user_id: str) -> set[str]:
+        stmt = select(members.c.role).where(
+            members.c.project_id == project_id, members.c.user_id == user_id
+        )
+        return set(self.conn.execute(stmt).scalars())
+
+    def add_member(self, project_id: int, user_id: str, role: str) -> None:
+        if role not in self.member_roles(project_id, user_id):
+            self.conn.execute(
+                insert(members).values(project_id=project_id, user_id=user_id, role=role)
+            )
+
+    # files and versions ---------------------------------------------------------------
+    def file(self, file_id: int) -> File | None:
+        row = self.conn.execute(select(files).where(files.c.id == file_id)).first()
+        return _file(row) if row else None
+
+    def file_by_node(self, project_id: int, node_id: int) -> File | None:
+        stmt = select(files).where(files.c.project_id == project_id, files.c.node_id == node_id)
+        row = self.conn.execute(stmt.order_by(files.c.id.desc())).first()
+        return _file(row) if row else None
+
+    def file_by_name(self, project_id: int, name: str) -> File | None:
+        stmt = select(files).where(
+            files.c.project_id == project_id,
+            files.c.name_key == name.lower(),
+            files.c.deleted_status == "NORMAL",
+        )
+        row = self.conn.execute(stmt).first()
+        return _file(row) if row else None
+
+    def insert_file(self, file: File) -> int:
+        result = self.conn.execute(insert(files).values(_file_values(file)).returning(files.c.id))
+        file.id = int(result.scalar_one())
+        return file.id
+
+    def update_file(self, file: File) -> None:
+        self.conn.execute(update(files).where(files.c.id == file.id).values(_file_values(file)))
+
+    def list_files(self, project_id: int, flt: FileFilter, page: Page) -> tuple[list[File], int]:
+        cond = [files.c.project_id == project_id, files.c.deleted_status == "NORMAL"]
+        if flt.folder_path:
+            path = flt.folder_path.rstrip("/")
+            cond.append(
+                or_(
+                    files.c.folder_path == path,
+                    files.c.folder_path.like(_escape(path) + "/%", escape="\\"),
+                )
+            )
+        if flt.keyword:
+            cond.append(files.c.name_key.like(_like(flt.keyword.lower()), escape="\\"))
+        if flt.exact_name:
+            cond.append(files.c.name_key == flt.exact_name.lower())
+        if flt.file_ids is not None:
+            cond.append(files.c.id.in_(list(flt.file_ids)))
+        if flt.file_types is not None:
+            cond.append(files.c.file_type.in_(list(flt.file_types)))
+        if flt.node_id is not None:
+            cond.append(files.c.node_id == flt.node_id)
+        if flt.owner:
+            cond.append(files.c.owner == flt.owner)
+        if flt.last_edit_user:
+            cond.append(files.c.last_edit_user == flt.last_edit_user)
+        if flt.use_type:
+            cond.append(files.c.use_type == flt.use_type)
+        where = and_(*cond)
+        total = self.conn.execute(select(func.count()).select_from(files).where(where)).scalar_one()
+        stmt = select(files).where(where).order_by(files.c.id).limit(page.size).offset(page.offset)
+        return [_file(r) for r in self.conn.execute(stmt)], int(total)
+
+    def insert_version(self, version: FileVersion) -> None:
+        values = {a: getattr(version, a) for a in _VERSION_ATTRS}
+        values["config"] = _dumps(version.config)
+        self.conn.execute(insert(file_versions).values(values))
+
+    def version(self, file_id: int, version: int) -> FileVersion | None:
+        stmt = select(file_versions).where(
+            file_versions.c.file_id == file_id, file_versions.c.version == version
+        )
+        row = self.conn.execute(stmt).first()
+        return _version(row) if row else None
+
+    def latest_version(self, file_id: int) -> FileVersion | None:
+        stmt = (
+            select(file_versions)
+            .where(file_versions.c.file_id == file_id, file_versions.c.status != "CANCELLED")
+            .order_by(file_versions.c.version.desc())
+            .limit(1)
+        )
+        row = self.conn.execute(stmt).first()
+        return _version(row) if row else None
+
+    def update_version(self, version: FileVersion) -> None:
+        self.conn.execute(
+            update(file_versions)
+            .where(
+                file_versions.c.file_id == version.file_id,
+                file_versions.c.version == version.version,
+            )
+            .values(status=version.status, package_id=version.package_id)
+        )
+
+    def list_versions(self, file_id: int, page: Page) -> tuple[list[FileVersion], int]:
+        where = file_versions.c.file_id == file_id
+        total = self.conn.execute(
+            select(func.count()).select_from(file_versions).where(where)
+        ).scalar_one()
+        stmt = (
+            select(file_versions)
+            .where(where)
+            .order_by(file_versions.c.version.desc())
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        return [_version(r) for r in self.conn.execute(stmt)], int(total)
+
+    def next_node_id(self) -> int:
+        return int(self.conn.execute(insert(node_ids).returning(node_ids.c.id)).scalar_one())
+
+    # packages -------------------------------------------------------------------------
+    def insert_package(self, package: Package) -> int:
+        values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
+        result = self.conn.execute(insert(packages).values(values).returning(packages.c.id))
+        package.id = int(result.scalar_one())
+        if package.items:
+            self.conn.execute(
+                insert(package_items),
+                [
+                    {
+                        "package_id": package.id,
+                        "file_id": i.file_id,
+                        "file_version": i.file_version,
+                        "status": i.status,
+                    }
+                    for i in package.items
+                ],
+            )
+        return package.id
+
+    def _items(self, package_id: int) -> list[Item]:
+        stmt = (
+            select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
+            .where(package_items.c.package_id == package_id)
+            .order_by(package_items.c.file_id)
+        )
+        return [Item(r.file_id, r.file_version, r.status) for r in self.conn.execute(stmt)]
+
+    def package(self, package_id: int) -> Package | None:
+        row = self.conn.execute(select(packages).where(packages.c.id == package_id)).first()
+        return _package(row, self._items(package_id)) if row else None
+
+    def update_package(self, package: Package) -> None:
+        values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
+        self.conn.execute(update(packages).where(packages.c.id == package.id).values(values))
+        for item in package.items:
+            self.conn.execute(
+                update(package_items)
+                .where(
+                    package_items.c.package_id == package.id,
+                    package_items.c.file_id == item.file_id,
+                )
+                .values(status=item.status, file_version=item.file_version)
+            )
+
+    def list_packages(
+        self, project_id: int, flt: DeploymentFilter, page: Page
+    ) -> tuple[list[Package], int]:
+        cond = [packages.c.project_id == project_id]
+        if flt.creator:
+            cond.append(packages.c.creator_id == flt.creator)
+        if flt.executor:
+            cond.append(packages.c.handler_id == flt.executor)
+        if flt.keyword:
+            cond.append(packages.c.name.like(_like(flt.keyword), escape="\\"))
+        if flt.status is not None:
+            cond.append(packages.c.status == flt.status)
+        if flt.end_create_time is not None:
+            cond.append(packages.c.create_time <= flt.end_create_time)
+        if flt.end_execute_time is not None:
+            cond.append(packages.c.execute_time <= flt.end_execute_time)
+        where = and_(*cond)
+        total = self.conn.execute(
+            select(func.count()).select_from(packages).where(where)
+        ).scalar_one()
+        stmt = (
+            select(packages)
+            .where(where)
+            .order_by(packages.c.create_time.desc(), packages.c.id.desc())
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        rows = list(self.conn.execute(stmt))
+        return [_package(r, []) for r in rows], int(total)
+
+    def claim_ready_package(self) -> Package | None:
+        stmt = (
+            select(packages)
+            .where(packages.c.status == 0, packages.c.hold.is_(None))
+            .order_by(packages.c.id)
+            .limit(1)
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        row = self.conn.execute(stmt).first()
+        return _package(row, self._items(row._mapping["id"])) if row else None
+
+    # nodes ----------------------------------------------------------------------------
+    def node(self, env: int, node_id: int) -> Node | None:
+        row = self.conn.execute(
+            select(nodes).where(nodes.c.env == env, nodes.c.node_id == node_id)
+        ).first()
+        return self._node(row) if row else None
+
+    def _node(self, row: Row[Any]) -> Node:
+        m = row._mapping
+        edges = self.conn.execute(
+            select(node_edges.c.kind, node_edges.c.name)
+            .where(node_edges.c.env == m["env"], node_edges.c.node_id == m["node_id"])
+            .order_by(node_edges.c.position)
+        ).all()
+        return Node(
+            node_id=m["node_id"],
+            env=m["env"],
+            project_id=m["project_id"],
+            file_id=m["file_id"],
+            file_version=m["file_version"],
+            name=m["name"],
+            file_type=m["file_type"],
+            owner=m["owner"],
+            content=m["content"],
+            config=orjson.loads(m["config"]),
+            inputs=[e.name for e in edges if e.kind == "in"],
+            outputs=[e.name for e in edges if e.kind == "out"],
+            modify_time=m["modify_time"],
+            status=m["status"],
+        )
+
+    def upsert_node(self, node: Node) -> None:
+        self.delete_node(node.env, node.node_id)
+        self.conn.execute(
+            insert(nodes).values(
+                env=node.env,
+                node_id=node.node_id,
+                project_id=node.project_id,
+                file_id=node.file_id,
+                file_version=node.file_version,
+                name=node.name,
+                file_type=node.file_type,
+                owner=node.owner,
+                content=node.content,
+                config=_dumps(node.config),
+                status=node.status,
+                modify_time=node.modify_time,
+            )
+        )
+        edges = [("in", n) for n in node.inputs] + [("out", n) for n in node.outputs]
+        if edges:
+            self.conn.execute(
+                insert(node_edges),
+                [
+                    {
+                        "project_id": node.project_id,
+                        "env": node.env,
+                        "kind": kind,
+                        "name": name,
+                        "node_id": node.node_id,
+                        "position": position,
+                    }
+                    for position, (kind, name) in enumerate(edges)
+                ],
+            )
+
+    def delete_node(self, env: int, node_id: int) -> None:
+        self.conn.execute(delete(nodes).where(nodes.c.env == env, nodes.c.node_id == node_id))
+        self.conn.execute(
+            delete(node_edges).where(node_edges.c.env == env, node_edges.c.node_id == node_id)
+        )
+
+    def producers(self, project_id: int, env: int, output: str) -> list[int]:
+        stmt = select(node_edges.c.node_id).where(
+            node_edges.c.project_id == project_id,
+            node_edges.c.env == env,
+            node_edges.c.kind == "out",
+            node_edges.c.name == output,
+        )
+        return [int(n) for n in self.conn.execute(stmt).scalars()]
+
+    def consumers(self, project_id: int, env: int, outputs: Sequence[str]) -> list[Node]:
+        if not outputs:
+            return []
+        ids = select(node_edges.c.node_id).where(
+            node_edges.c.project_id == project_id,
+            node_edges.c.env == env,
+            node_edges.c.kind == "in",
+            node_edges.c.name.in_(list(outputs)),
+        )
+        stmt = select(nodes).where(nodes.c.env == env, nodes.c.node_id.in_(ids))
+        return [self._node(r) for r in self.conn.execute(stmt.order_by(nodes.c.node_id))]
+
+
+class SqlStore:
+    """Implements :class:`openworks.core.ports.Store` over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[SqlTx]:
+        with self.engine.connect() as conn:
+            conn.info["write"] = write
+            with conn.begin():
+                yield SqlTx(conn)

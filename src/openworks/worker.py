@@ -1,0 +1,69 @@
+"""The package executor: claims READY packages from the database queue and runs them.
+
+One loop per worker thread::
+
+    ┌──────────────▶ run_next_package ── got one ──┐
+    │                      │ none left             │
+    │                      ▼                       │
+    └── woken (notify) or idle timeout ◀───────────┘
+
+The queue is the ``packages`` table itself (Status 0, not held), so a package created by
+any process is found; ``notify`` only shortens the wait for packages created in this
+process. Claim, execution and the final status are one transaction: after a crash or
+restart an unfinished package is simply still READY and runs then, exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from openworks.core.context import Core
+from openworks.core.packages import run_next_package
+
+__all__ = ["Worker"]
+
+log = logging.getLogger("openworks.worker")
+
+
+class Worker:
+    def __init__(self, core: Core, idle_seconds: float = 0.5) -> None:
+        self.core = core
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def notify(self, _package_id: int | None = None) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="openworks-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def drain(self) -> int:
+        """Run packages until none is ready; how many ran."""
+        count = 0
+        while not self._stop.is_set():
+            try:
+                if run_next_package(self.core) is None:
+                    break
+            except Exception:
+                log.exception("package execution failed")
+                self._stop.wait(0.5)
+            count += 1
+        return count
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.drain()
+            self._wake.wait(self.idle_seconds)
+            self._wake.clear()

@@ -1,0 +1,85 @@
+"""The in-memory replay cache."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from openworks.protocol import MemoryNonceCache, NonceCache
+
+
+def test_is_a_nonce_cache() -> None:
+    cache: NonceCache = MemoryNonceCache()
+    assert cache.check_and_add("k", "n", 0.0)
+
+
+def test_second_use_within_window_is_refused() -> None:
+    cache = MemoryNonceCache(window_seconds=10)
+    assert cache.check_and_add("k", "n", 100.0)
+    assert not cache.check_and_add("k", "n", 109.9)
+    assert cache.check_and_add("k", "other", 100.0)
+    assert cache.check_and_add("other", "n", 100.0)
+
+
+def test_entry_expires_after_window() -> None:
+    cache = MemoryNonceCache(window_seconds=10)
+    assert cache.check_and_add("k", "n", 100.0)
+    assert cache.check_and_add("k", "n", 110.0)
+    assert not cache.check_and_add("k", "n", 115.0)
+
+
+def test_key_and_nonce_are_not_concatenated() -> None:
+    cache = MemoryNonceCache()
+    assert cache.check_and_add("ab", "c", 0.0)
+    assert cache.check_and_add("a", "bc", 0.0)
+
+
+def test_expired_entries_are_dropped() -> None:
+    cache = MemoryNonceCache(window_seconds=10)
+    for i in range(100):
+        cache.check_and_add("k", str(i), float(i) / 100)
+    assert cache.size() == 100
+    cache.check_and_add("k", "late", 50.0)
+    assert cache.size() == 1
+
+
+def test_bounded_evicts_oldest() -> None:
+    cache = MemoryNonceCache(window_seconds=1000, max_entries=3)
+    for nonce in "abcd":
+        assert cache.check_and_add("k", nonce, 1.0)
+    assert cache.size() == 3
+    assert cache.check_and_add("k", "a", 2.0)  # "a" was evicted
+    assert not cache.check_and_add("k", "d", 2.0)
+
+
+def test_default_window_covers_both_sides_of_the_timestamp_window() -> None:
+    cache = MemoryNonceCache()
+    assert cache.check_and_add("k", "n", 0.0)
+    assert not cache.check_and_add("k", "n", 1799.0)
+
+
+@pytest.mark.parametrize(("window", "size"), [(0, 1), (1, 0), (-5, 10)])
+def test_rejects_bad_configuration(window: int, size: int) -> None:
+    with pytest.raises(ValueError):
+        MemoryNonceCache(window_seconds=window, max_entries=size)
+
+
+def test_concurrent_use_admits_each_nonce_once() -> None:
+    cache = MemoryNonceCache()
+    admitted: list[bool] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        results = [cache.check_and_add("k", str(i), 1.0) for i in range(500)]
+        with lock:
+            admitted.extend(results)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(admitted) == 500
