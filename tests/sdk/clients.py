@@ -1,0 +1,126 @@
+"""The three official client paths behind one small interface for the tests.
+
+``client.call("GetDeployment", ProjectId=1, DeploymentId=2)`` sends the operation through
+the real SDK and returns the response body as the wire dict (names exactly as on the wire).
+A failure raises :class:`CallFailed` carrying the code, HTTP status and request id the SDK
+reported.
+
+* ``tea``     ``alibabacloud-dataworks-public20200518``, default ACS3-HMAC-SHA256 signing
+* ``tea-v2``  the same SDK with ``signature_algorithm='v2'`` (HMAC-SHA1, signature v1)
+* ``legacy``  ``aliyun-python-sdk-core`` + ``aliyun-python-sdk-dataworks-public`` request
+              classes (HMAC-SHA1, ``do_action_with_exception``)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+DIALECTS = ("tea", "tea-v2", "legacy")
+
+
+class CallFailed(Exception):
+    def __init__(self, code: str, status: int | None, message: str, request_id: str | None):
+        super().__init__(f"{code} ({status}): {message} [{request_id}]")
+        self.code = code
+        self.status = status
+        self.message = message
+        self.request_id = request_id
+
+
+def snake(name: str) -> str:
+    """SDK method name of an operation: GetIDEEventDetail -> get_ideevent_detail."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1\2", name)
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@dataclass
+class TeaClient:
+    endpoint: str
+    key_id: str
+    secret: str
+    v2: bool = False
+    security_token: str | None = None
+
+    def __post_init__(self) -> None:
+        from alibabacloud_dataworks_public20200518.client import Client
+        from alibabacloud_tea_openapi.models import Config
+
+        config = Config(
+            access_key_id=self.key_id,
+            access_key_secret=self.secret,
+            security_token=self.security_token,
+            endpoint=self.endpoint,
+            protocol="HTTP",
+        )
+        if self.v2:
+            config.signature_algorithm = "v2"
+        self.sdk = Client(config)
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        from alibabacloud_dataworks_public20200518 import models
+
+        request = getattr(models, f"{action}Request")().from_map(params)
+        try:
+            response = getattr(self.sdk, snake(action))(request)
+        except Exception as err:  # Tea raises several exception classes
+            code = getattr(err, "code", None)
+            if code is None:
+                raise
+            data = getattr(err, "data", None) or {}
+            raise CallFailed(
+                code,
+                getattr(err, "status_code", None) or data.get("statusCode"),
+                getattr(err, "message", str(err)),
+                getattr(err, "request_id", None) or data.get("RequestId"),
+            ) from err
+        return dict(response.body.to_map())
+
+
+@dataclass
+class LegacyClient:
+    endpoint: str
+    key_id: str
+    secret: str
+
+    def __post_init__(self) -> None:
+        from aliyunsdkcore.client import AcsClient
+
+        self.sdk = AcsClient(self.key_id, self.secret, "cn-shanghai", auto_retry=False)
+        self.sdk.add_endpoint("cn-shanghai", "dataworks-public", self.endpoint)
+
+    def request(self, action: str, **params: Any) -> Any:
+        module = importlib.import_module(
+            f"aliyunsdkdataworks_public.request.v20200518.{action}Request"
+        )
+        request = getattr(module, f"{action}Request")()
+        for name, value in params.items():
+            getattr(request, f"set_{name}")(value)
+        return request
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        from aliyunsdkcore.acs_exception.exceptions import ServerException
+
+        try:
+            body = self.sdk.do_action_with_exception(self.request(action, **params))
+        except ServerException as err:
+            raise CallFailed(
+                err.get_error_code(),
+                err.get_http_status(),
+                err.get_error_msg(),
+                err.get_request_id(),
+            ) from err
+        return dict(json.loads(body))
+
+
+def make_client(dialect: str, endpoint: str, key_id: str, secret: str) -> TeaClient | LegacyClient:
+    if dialect == "tea":
+        return TeaClient(endpoint, key_id, secret)
+    if dialect == "tea-v2":
+        return TeaClient(endpoint, key_id, secret, v2=True)
+    if dialect == "legacy":
+        return LegacyClient(endpoint, key_id, secret)
+    raise ValueError(dialect)
