@@ -85,11 +85,11 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration up to head (idempotent)."""
+    """Apply every Alembic migration up to the heads (idempotent)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:
         connection.info["write"] = True
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
         connection.commit()

@@ -1,0 +1,22 @@
+"""The ``openworks`` command line.
+
+Each command group lives in its own module and registers itself on :data:`main`; every
+command that touches the database takes ``--database-url`` and honours
+``OPENWORKS_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(package_name="openworks")
+def main() -> None:
+    """openworks: a self-hostable, DataWorks-compatible deployment service."""
+
+
+# Command modules register on `main` when imported.
+from . import serve, users  # noqa: E402,F401

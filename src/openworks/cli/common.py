@@ -1,0 +1,30 @@
+"""Options shared by several ``openworks`` commands."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import Engine
+
+from openworks.config import Settings
+
+__all__ = ["DATABASE_URL", "open_database"]
+
+DATABASE_URL = click.option(
+    "--database-url",
+    envvar="OPENWORKS_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (sqlite:///path or postgresql://...). Default: an SQLite file in "
+    "$XDG_DATA_HOME/openworks/.",
+)
+
+
+def open_database(database_url: str | None) -> tuple[Settings, Engine]:
+    """Settings from flags and environment, and a migrated engine with the root account."""
+    from openworks.store import make_engine, migrate
+    from openworks.store.identity import ensure_account
+
+    settings = Settings.from_env(database_url=database_url)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    ensure_account(engine, settings.account_id)
+    return settings, engine
