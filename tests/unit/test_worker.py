@@ -1,0 +1,97 @@
+"""The worker executes every ready package exactly once, also with two of them racing."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from openworks.core import files, packages
+from openworks.core.access import ProjectRef
+from openworks.core.context import Core
+from openworks.core.projects import NewProject, create_project
+from openworks.store import SqlStore, make_engine, migrate
+from openworks.store.identity import ensure_account
+from openworks.worker import Worker
+
+from .core.conftest import ROOT
+
+
+def make_core(path: Path) -> Core:
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    ensure_account(engine, ROOT.account_id)
+    return Core(SqlStore(engine))
+
+
+def queue_packages(core: Core, count: int) -> tuple[ProjectRef, list[int]]:
+    ref = ProjectRef(create_project(core, ROOT, NewProject("ws_worker", "W")))
+    ids = []
+    for n in range(count):
+        fid = files.create_file(core, ROOT, ref, 10, {"FileName": f"f{n}"})
+        ids.append(packages.submit_file(core, ROOT, ref, fid, None))
+    return ref, ids
+
+
+def test_two_workers_execute_each_package_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core = make_core(tmp_path / "w.db")
+    ref, ids = queue_packages(core, 40)
+    executed: Counter[int] = Counter()
+    real = packages.execute_package
+    lock = threading.Lock()
+
+    def counting(tx, package, now):  # type: ignore[no-untyped-def]
+        with lock:
+            executed[package.id] += 1
+        real(tx, package, now)
+
+    monkeypatch.setattr(packages, "execute_package", counting)
+    workers = [Worker(make_core(tmp_path / "w.db")) for _ in range(2)]
+    threads = [threading.Thread(target=w.drain) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert set(executed) == set(ids)
+    assert all(count == 1 for count in executed.values())
+    assert all(packages.get_deployment(core, ROOT, ref, i).status == 1 for i in ids)
+
+
+def test_ready_packages_run_after_restart(tmp_path: Path) -> None:
+    # packages created while no worker runs (e.g. the process died) stay READY in the
+    # database and a new worker picks them up
+    first = make_core(tmp_path / "r.db")
+    ref, ids = queue_packages(first, 3)
+    assert all(packages.get_deployment(first, ROOT, ref, i).status == 0 for i in ids)
+    second = make_core(tmp_path / "r.db")
+    worker = Worker(second, idle_seconds=0.05)
+    worker.start()
+    worker.notify()
+    try:
+        for _ in range(200):
+            if all(packages.get_deployment(second, ROOT, ref, i).status == 1 for i in ids):
+                break
+            threading.Event().wait(0.02)
+    finally:
+        worker.stop()
+    assert [packages.get_deployment(second, ROOT, ref, i).status for i in ids] == [1, 1, 1]
+
+
+def test_crashing_package_fails_instead_of_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core = make_core(tmp_path / "c.db")
+    ref, ids = queue_packages(core, 2)
+
+    def boom(tx, package, now):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated defect")
+
+    monkeypatch.setattr(packages, "execute_package", boom)
+    Worker(core).drain()
+    first = packages.get_deployment(core, ROOT, ref, ids[0])
+    assert first.status == 2 and "Internal error" in (first.error_message or "")
+    assert packages.get_deployment(core, ROOT, ref, ids[1]).status == 2
