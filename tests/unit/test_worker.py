@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+
+from tests.dbutil import fresh_database_url, postgres_base
 
 from openworks.core import files, packages
 from openworks.core.access import ProjectRef
@@ -19,8 +23,23 @@ from openworks.worker import Worker
 from .core.conftest import ROOT
 
 
+_urls: dict[Path, str] = {}
+_engines: list[Engine] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    while _engines:
+        _engines.pop().dispose()
+
+
 def make_core(path: Path) -> Core:
-    engine = make_engine(f"sqlite:///{path}")
+    # the same path always means the same database, also on PostgreSQL
+    if path not in _urls:
+        _urls[path] = fresh_database_url("worker") if postgres_base() else f"sqlite:///{path}"
+    engine = make_engine(_urls[path])
+    _engines.append(engine)
     migrate(engine)
     ensure_account(engine, ROOT.account_id)
     return Core(SqlStore(engine))

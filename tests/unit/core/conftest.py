@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.dbutil import fresh_database_url, postgres_base
+
 from openworks.core.context import Core
 from openworks.core.model import Principal
 from openworks.store import SqlStore, make_engine, migrate
@@ -25,7 +27,7 @@ class Clock:
 
 @pytest.fixture
 def core() -> Iterator[Core]:
-    engine = make_engine("sqlite://")
+    engine = make_engine(fresh_database_url("core") if postgres_base() else "sqlite://")
     migrate(engine)
     ensure_account(engine, ROOT.account_id)
     yield Core(SqlStore(engine), clock=Clock())
