@@ -12,11 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dbutil import fresh_database_url, postgres_base
-
 from openworks.api import registry
 from openworks.app import build_service, create_app
 from openworks.config import Settings
+from tests.dbutil import fresh_database_url, postgres_base
 
 from .protocol.signer import sign_v1, v1_query
 

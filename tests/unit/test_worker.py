@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.dbutil import fresh_database_url, postgres_base
-
 from openworks.core import files, packages
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
@@ -19,9 +17,9 @@ from openworks.core.projects import NewProject, create_project
 from openworks.store import SqlStore, make_engine, migrate
 from openworks.store.identity import ensure_account
 from openworks.worker import Worker
+from tests.dbutil import fresh_database_url, postgres_base
 
 from .core.conftest import ROOT
-
 
 _urls: dict[Path, str] = {}
 _engines: list[Engine] = []

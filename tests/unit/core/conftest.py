@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.dbutil import fresh_database_url, postgres_base
-
 from openworks.core.context import Core
 from openworks.core.model import Principal
 from openworks.store import SqlStore, make_engine, migrate
 from openworks.store.identity import ensure_account
+from tests.dbutil import fresh_database_url, postgres_base
 
 ROOT = Principal("1000000000000001", "1000000000000001", "root")
 
