@@ -90,6 +90,7 @@ def test_xml_format_through_legacy_client(legacy: LegacyClient) -> None:
     request.set_accept_format("XML")
     status, headers, body, error = legacy.sdk._implementation_of_do_action(request)
     assert error is None and status == 200
+    assert headers["Content-Type"].startswith("application/xml")
     root = ET.fromstring(body)
     assert root.tag == "GetDeploymentResponse"
     assert root.findtext("Data/Deployment/Status") == "1"
