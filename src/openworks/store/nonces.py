@@ -1,0 +1,78 @@
+"""Replay caches shared by several processes: in the database, or in Redis.
+
+Both implement :class:`openworks.protocol.nonces.NonceCache`; which one a server uses is
+decided in ``app.build_service``::
+
+    Redis configured ─────────────▶ RedisNonceCache     SET key NX PX window
+    several processes / PostgreSQL ▶ DatabaseNonceCache  INSERT; a conflict means "seen"
+    one process on SQLite ─────────▶ MemoryNonceCache    (protocol layer)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .schema_scale import nonces
+
+__all__ = ["DatabaseNonceCache", "RedisNonceCache", "nonce_digest"]
+
+
+def nonce_digest(key: str, nonce: str) -> str:
+    data = key.encode("utf-8", "surrogatepass") + b"\x00" + nonce.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class DatabaseNonceCache:
+    """Nonces in the ``nonces`` table; correct across any number of processes."""
+
+    def __init__(self, engine: Engine, window_seconds: int = 1800, sweep_every: int = 1000):
+        self.engine = engine
+        self.window_ms = window_seconds * 1000
+        self._calls = itertools.count(1)
+        self._sweep_every = sweep_every
+
+    def check_and_add(self, key: str, nonce: str, now: float) -> bool:
+        digest = nonce_digest(key, nonce)
+        now_ms = int(now * 1000)
+        expires = now_ms + self.window_ms
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            try:
+                with conn.begin():
+                    conn.execute(insert(nonces).values(digest=digest, expires_at=expires))
+                    if next(self._calls) % self._sweep_every == 0:
+                        conn.execute(delete(nonces).where(nonces.c.expires_at < now_ms))
+                return True
+            except IntegrityError:
+                pass
+            # seen before: usable again only if that sighting has expired
+            with conn.begin():
+                row = conn.execute(
+                    select(nonces.c.expires_at).where(nonces.c.digest == digest).with_for_update()
+                ).first()
+                if row is not None and row.expires_at > now_ms:
+                    return False
+                conn.execute(
+                    update(nonces).where(nonces.c.digest == digest).values(expires_at=expires)
+                )
+                return True
+
+
+class RedisNonceCache:
+    """Nonces in Redis with a TTL; atomic via ``SET NX``."""
+
+    def __init__(
+        self, client: object, prefix: str = "openworks:nonce:", window_seconds: int = 1800
+    ):
+        self.client = client
+        self.prefix = prefix
+        self.window_ms = window_seconds * 1000
+
+    def check_and_add(self, key: str, nonce: str, now: float) -> bool:
+        name = self.prefix + nonce_digest(key, nonce)
+        result = self.client.set(name, b"1", nx=True, px=self.window_ms)  # type: ignore[attr-defined]
+        return bool(result)
