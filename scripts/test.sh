@@ -13,3 +13,5 @@ fi
 .venv/bin/mypy
 echo "== test suite on SQLite"
 .venv/bin/python -m pytest "$@"
+echo "== example user project (examples/deployer) with the openworks pytest plugin"
+(cd examples/deployer && ../../.venv/bin/python -m pytest -p no:cacheprovider)

@@ -14,11 +14,13 @@ id, account; never a secret.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -34,6 +36,7 @@ from openworks.protocol import (
     ApiError,
     ClientError,
     Credential,
+    CredentialLookup,
     MemoryNonceCache,
     NonceCache,
     RawRequest,
@@ -49,11 +52,20 @@ from openworks.protocol import (
     render_success,
     response_format,
 )
+from openworks.protocol.throttle import InflightGate, Limiter, overloaded
+from openworks.security import Security
 from openworks.store import SqlStore, make_engine, migrate
-from openworks.store.identity import ensure_account, ensure_key, lookup_key
+from openworks.store.identity import (
+    ensure_account,
+    ensure_key,
+    lookup_key,
+    seal_plaintext_secrets,
+)
+from openworks.store.secrets import SecretBox, load_server_key
 from openworks.worker import Worker
 
 from .config import Settings
+from .throttling import admit, build_limiter
 
 __all__ = ["KeyCache", "Service", "build_service", "create_app"]
 
@@ -64,8 +76,9 @@ errlog = logging.getLogger("openworks.error")
 class KeyCache:
     """AccessKey lookups, remembered for ``ttl`` seconds (a disabled key stops within it)."""
 
-    def __init__(self, engine: Engine, ttl: float = 2.0) -> None:
+    def __init__(self, engine: Engine, box: SecretBox, ttl: float = 2.0) -> None:
         self.engine = engine
+        self.box = box
         self.ttl = ttl
         self._cache: dict[str, tuple[float, Credential | None]] = {}
         self._lock = threading.Lock()
@@ -75,7 +88,7 @@ class KeyCache:
         hit = self._cache.get(access_key_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        record = lookup_key(self.engine, access_key_id)
+        record = lookup_key(self.engine, self.box, access_key_id)
         credential = None
         if record is not None:
             principal = Principal(record.account_id, record.user_id, record.user_name)
@@ -85,6 +98,11 @@ class KeyCache:
                 self._cache.clear()
             self._cache[access_key_id] = (now + self.ttl, credential)
         return credential
+
+    def clear(self) -> None:
+        """Forget every remembered lookup (test control's reset removes keys)."""
+        with self._lock:
+            self._cache.clear()
 
 
 @dataclass
@@ -99,20 +117,34 @@ class Service:
     nonces: NonceCache
     root_key_id: str
     dev_key: bool
+    limiter: Limiter | None = None  # per-account rate limits; None = throttling off
+    security: Security | None = None  # STS credentials and the audit trail
 
 
 def build_service(settings: Settings) -> Service:
     """Open the database, apply migrations, register the root key, prepare the worker."""
     key_id, secret, dev = settings.root_key()
+    limiter = build_limiter(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
+    box = SecretBox(load_server_key(settings.database_url))  # secrets sealed at rest
+    seal_plaintext_secrets(engine, box)
     ensure_account(engine, settings.account_id)
-    ensure_key(engine, settings.account_id, key_id, secret)
+    ensure_key(engine, box, settings.account_id, key_id, secret)
     core = Core(SqlStore(engine))
     worker = Worker(core)
     core.on_package = worker.notify
     return Service(
-        settings, engine, core, worker, KeyCache(engine), MemoryNonceCache(), key_id, dev
+        settings,
+        engine,
+        core,
+        worker,
+        KeyCache(engine, box),
+        MemoryNonceCache(),
+        key_id,
+        dev,
+        limiter=limiter,
+        security=Security(engine, box),
     )
 
 
@@ -154,6 +186,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def create_app(service: Service) -> Starlette:
     settings = service.settings
     table = operations()
+    gate = InflightGate(settings.max_inflight)
 
     async def api(request: Request) -> Response:
         started = time.perf_counter()
@@ -161,7 +194,13 @@ def create_app(service: Service) -> Starlette:
         fmt, action, account = "JSON", "-", "-"
         host = request.headers.get("host", "")
         extra: dict[str, str] = {}
+        audited: tuple[Principal, str, dict[str, Any]] | None = None  # writes: audit trail
+        result: dict[str, Any] | None = None
+        code = "OK"
+        entered = gate.try_enter()  # throttling: bound on requests in flight, checked first
         try:
+            if not entered:
+                raise overloaded(gate.limit)
             body = await _read_body(request, settings.max_body_bytes)
             raw = _raw_request(request, body)
             params = decode_params(raw)
@@ -175,26 +214,57 @@ def create_app(service: Service) -> Starlette:
             version = raw.headers.get("x-acs-version") or params.get("Version") or ""
             if version != API_VERSION:
                 raise invalid_version(version)
-            credential, _signed = authenticate(
-                raw, params, service.keys, service.nonces, time.time()
-            )
+            keys: CredentialLookup = service.keys
+            if service.security is not None:  # STS tokens (openworks.security)
+                keys = service.security.lookup(service.keys, raw, params)
+            credential, _signed = authenticate(raw, params, keys, service.nonces, time.time())
             principal = credential.principal
             assert isinstance(principal, Principal)
             account = principal.account_id
+            # throttling: per-account limits. An admitted call counts toward the daily cap
+            # even when it fails further down, as DataWorks counts it.
+            if service.limiter is not None:
+                await admit(service.limiter, account, action, operation.is_read)
+            if not operation.is_read:
+                declared = {p.name: params[p.name] for p in operation.params if p.name in params}
+                audited = (principal, credential.access_key_id, declared)
             typed = coerce_params(operation.params, params)
+            if audited is not None:
+                audited = (principal, credential.access_key_id, dict(typed))
             document = await run_in_threadpool(
                 dispatch, operation, Call(service.core, principal), typed
             )
             document["RequestId"] = request_id
+            result = document
             content, content_type = render_success(action, document, fmt)
             status = 200
         except ApiError as err:
+            code = err.code
             status, extra, content = render_error(err, request_id, host, fmt)
             content_type = extra.pop("content-type")
         except Exception:
             errlog.exception("unexpected error, request %s action %s", request_id, action)
+            code = "InternalError.System"
             status, extra, content = render_error(internal_error(), request_id, host, fmt)
             content_type = extra.pop("content-type")
+        finally:
+            if entered:
+                gate.leave()
+        if audited is not None and service.security is not None:
+            who, key_id, audit_params = audited
+            await run_in_threadpool(
+                functools.partial(
+                    service.security.audit,
+                    principal=who,
+                    access_key_id=key_id,
+                    action=action,
+                    params=audit_params,
+                    status=status,
+                    code=code,
+                    request_id=request_id,
+                    document=result,
+                )
+            )
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s %d %.1fms %s account=%s", action, status, elapsed, request_id, account)
         headers = {"x-acs-request-id": request_id, **extra}
@@ -218,4 +288,15 @@ def create_app(service: Service) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = service
+    # -- web console (issue 8): pages under /console ------------------------------------
+    from openworks.console import console_routes
+
+    app.router.routes.extend(console_routes(service))
+    # -- end web console ---------------------------------------------------------------
+    # -- test control (issue 9): /_openworks/ only with --control ----------------------
+    if settings.control:
+        from openworks.control import control_routes
+
+        app.router.routes[:0] = control_routes(service)
+    # -- end test control --------------------------------------------------------------
     return app

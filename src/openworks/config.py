@@ -45,6 +45,13 @@ class Settings:
     access_key_secret: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
     run_worker: bool = True
+    # Throttling (docs/throttling.md): a preset name or a TOML file, the bound on API
+    # requests in flight (0 = none), and Redis for limits shared across processes.
+    throttle: str = "off"
+    max_inflight: int = 128
+    redis_url: str | None = None
+    # Test control API under /_openworks/ (issue 9; `serve --control`, OPENWORKS_CONTROL=1).
+    control: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,6 +63,10 @@ class Settings:
             "account_id": env.get("OPENWORKS_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID,
             "access_key_id": env.get("OPENWORKS_ACCESS_KEY_ID") or None,
             "access_key_secret": env.get("OPENWORKS_ACCESS_KEY_SECRET") or None,
+            "throttle": env.get("OPENWORKS_THROTTLE") or "off",
+            "max_inflight": int(env.get("OPENWORKS_MAX_INFLIGHT") or "128"),
+            "redis_url": env.get("OPENWORKS_REDIS_URL") or None,
+            "control": env.get("OPENWORKS_CONTROL", "").lower() in ("1", "true", "yes", "on"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

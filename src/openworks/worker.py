@@ -20,6 +20,7 @@ import threading
 
 from openworks.core.context import Core
 from openworks.core.packages import run_next_package
+from openworks.delivery import CheckLoop
 
 __all__ = ["Worker"]
 
@@ -33,16 +34,21 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Checks, gate deadlines and extension webhooks run beside the package loop.
+        self.checks = CheckLoop(core)
 
     def notify(self, _package_id: int | None = None) -> None:
         self._wake.set()
+        self.checks.notify()
 
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="openworks-worker", daemon=True)
         self._thread.start()
+        self.checks.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.checks.stop(timeout)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

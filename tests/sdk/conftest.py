@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbutil import fresh_database_url, postgres_base
+
 from .clients import DIALECTS, LegacyClient, TeaClient, make_client
 
 DEV_KEY = ("openworks-dev-key", "openworks-dev-secret")
@@ -79,7 +81,7 @@ def start_server(
     tmp: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> RunningServer:
     port = free_port()
-    database_url = os.environ.get("OPENWORKS_TEST_DATABASE_URL") or f"sqlite:///{tmp}/ow.db"
+    database_url = fresh_database_url("srv") if postgres_base() else f"sqlite:///{tmp}/ow.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKS_")}
     env.update({"XDG_DATA_HOME": str(tmp / "xdg"), "NO_PROXY": "*", "no_proxy": "*"})
     env.update(extra_env or {})
@@ -87,8 +89,15 @@ def start_server(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "openworks", "serve",
-                "--port", str(port), "--database-url", database_url, *args,
+                sys.executable,
+                "-m",
+                "openworks",
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+                *args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

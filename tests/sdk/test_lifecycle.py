@@ -37,6 +37,7 @@ def test_standard_workspace_full_lifecycle(client: Client, new_project: Callable
     fid = client.call(
         "CreateFile", ProjectId=pid, FileName=name, FileType=10, Content="SELECT 1;",
         CronExpress="00 05 00 * * ?", FileFolderPath="Business Flow/demo/MaxCompute",
+        CreateFolderIfNotExists=True,
     )["Data"]  # fmt: skip
     before = client.call("GetFile", ProjectId=pid, FileId=fid)["Data"]["File"]
     assert before["CommitStatus"] == 0 and before.get("NodeId") is None
@@ -190,9 +191,7 @@ def test_deploy_refused_before_commit_succeeds(
     assert never.value.code == "Invalid.Deploy.NotCommitted"
 
 
-def test_get_deployment_answers_every_seed_field(
-    legacy: LegacyClient, server: object
-) -> None:
+def test_get_deployment_answers_every_seed_field(legacy: LegacyClient, server: object) -> None:
     pid = int(
         legacy.call("CreateProject", ProjectIdentifier=unique("seed"), ProjectName="seed")["Data"]
     )
@@ -224,4 +223,3 @@ def test_project_identifier_selects_workspace(
     with pytest.raises(CallFailed) as absent:
         client.call("GetProject", ProjectId=999_999_999)
     assert absent.value.code == "Invalid.Tenant.ProjectNotExists"
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +113,42 @@ def test_crashing_package_fails_instead_of_blocking(
     first = packages.get_deployment(core, ROOT, ref, ids[0])
     assert first.status == 2 and "Internal error" in (first.error_message or "")
     assert packages.get_deployment(core, ROOT, ref, ids[1]).status == 2
+
+
+def test_packages_of_one_workspace_run_in_order_with_two_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each downstream package needs its upstream's node in DEV: executed out of order, it
+    # would fail; slow executions make the two workers overlap
+    real = packages.execute_package
+
+    def slow(tx, package, now):  # type: ignore[no-untyped-def]
+        time.sleep(0.03)
+        real(tx, package, now)
+
+    monkeypatch.setattr(packages, "execute_package", slow)
+    core = make_core(tmp_path / "o.db")
+    ref = ProjectRef(create_project(core, ROOT, NewProject("ws_order", "O")))
+    ids = []
+    previous = ""
+    for n in range(12):
+        fields = {"FileName": f"step{n}", "InputList": previous}
+        fid = files.create_file(core, ROOT, ref, 10, fields)
+        ids.append(packages.submit_file(core, ROOT, ref, fid, None))
+        previous = f"ws_order.step{n}"
+    workers = [Worker(make_core(tmp_path / "o.db")) for _ in range(2)]
+
+    def keep_draining(worker: Worker) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(
+            packages.get_deployment(core, ROOT, ref, i).status == 0 for i in ids
+        ):
+            worker.drain()
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=keep_draining, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [packages.get_deployment(core, ROOT, ref, i).status for i in ids] == [1] * 12

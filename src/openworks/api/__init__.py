@@ -4,6 +4,10 @@ Importing this package registers every implemented handler.
 """
 
 from . import deployments, files, projects
+from . import extensions as extensions
+from . import folders as folders
+from . import members as members
+from . import nodes as nodes
 from .registry import HANDLERS, Call, dispatch
 from .spec import API_VERSION, Operation, operations
 

@@ -15,7 +15,12 @@ __all__: list[str] = []
 @handles("SubmitFile")
 def submit_file(call: Call, p: Params) -> dict[str, Any]:
     package_id = packages.submit_file(
-        call.core, call.principal, project_ref(p), p["FileId"], p.get("Comment")
+        call.core,
+        call.principal,
+        project_ref(p),
+        p["FileId"],
+        p.get("Comment"),
+        skip_checks=bool(p.get("SkipAllDeployFileExtensions")),
     )
     return {"Data": package_id}
 

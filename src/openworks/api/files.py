@@ -7,8 +7,10 @@ from typing import Any
 
 import orjson
 
-from openworks.core import files, packages
+from openworks.core import files, folders, packages
+from openworks.core.errors import Invalid
 from openworks.core.files import SCHEDULE_DEFAULTS, split_names
+from openworks.core.folder_paths import parse_path
 from openworks.core.model import File, FileVersion, Project
 from openworks.core.ports import FileFilter
 from openworks.protocol.errors import invalid_parameter
@@ -22,6 +24,7 @@ _FIELDS = (
     "FileName",
     "Content",
     "FileFolderPath",
+    "CreateFolderIfNotExists",
     "FileDescription",
     "Owner",
     "AutoParsing",
@@ -127,9 +130,13 @@ def get_file(call: Call, p: Params) -> dict[str, Any]:
     project, f = files.get_file(
         call.core, call.principal, project_ref(p), p.get("FileId"), p.get("NodeId")
     )
+    summary = file_summary(f)
+    summary["FileFolderId"] = folders.folder_ids(call.core, project.id, [f.folder_path]).get(
+        f.folder_path
+    )
     return {
         "Data": {
-            "File": file_summary(f),
+            "File": summary,
             "NodeConfiguration": node_configuration(project, f),
             "ResourceDownloadLink": {"downloadLink": None},
         }
@@ -148,11 +155,21 @@ def _int_list(p: Params, name: str) -> list[int] | None:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def _folder_filter(text: str | None) -> str | None:
+    """FileFolderPath of ListFiles in canonical form (English aliases accepted)."""
+    if not text:
+        return None
+    try:
+        return parse_path(text).text
+    except Invalid:
+        return text
+
+
 @handles("ListFiles")
 def list_files(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
     flt = FileFilter(
-        folder_path=p.get("FileFolderPath"),
+        folder_path=_folder_filter(p.get("FileFolderPath")),
         keyword=p.get("Keyword"),
         exact_name=p.get("ExactFileName"),
         file_ids=_int_list(p, "FileIdIn"),
@@ -166,8 +183,11 @@ def list_files(call: Call, p: Params) -> dict[str, Any]:
     need_content = bool(p.get("NeedContent"))
     need_path = bool(p.get("NeedAbsoluteFolderPath"))
     items = []
+    paths = [f.folder_path for f in found]
+    ids = folders.folder_ids(call.core, found[0].project_id, paths) if found else {}
     for f in found:
         item = file_summary(f)
+        item["FileFolderId"] = ids.get(f.folder_path)
         item["Content"] = f.content if need_content else None
         item["AbsoluteFolderPath"] = f.folder_path if need_path else None
         items.append(item)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openworks.core.access import ProjectRef
+from openworks.core.access import ProjectRef, enforcing
 from openworks.core.context import Core
 from openworks.core.errors import DomainError
 from openworks.core.model import Principal
@@ -81,7 +81,10 @@ def dispatch(operation: Operation, call: Call, params: Params) -> dict[str, Any]
     """Run the operation's handler; the shaped document without ``RequestId``."""
     handler = HANDLERS[operation.name]
     try:
-        result = handler(call, params)
+        # Every operation runs under its permission rule (core.roles.MATRIX); fail closed.
+        writes = not operation.is_read
+        with enforcing(call.core, call.principal, operation.name, project_ref(params), writes):
+            result = handler(call, params)
     except DomainError as err:
         raise to_api_error(err) from None
     document = {"HttpStatusCode": 200, "Success": True, **result}

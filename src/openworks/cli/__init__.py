@@ -19,4 +19,16 @@ def main() -> None:
 
 
 # Command modules register on `main` when imported.
-from . import serve, users  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    audit,
+    console,
+    deployments,
+    deployments_view,  # issue 9: list / show / wait
+    extensions,
+    keys,
+    serve,
+    sts,
+    sync,  # issue 9: ship a folder
+    users,
+    workspace,
+)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from sqlalchemy import Engine
 
 from openworks.config import Settings
 
-__all__ = ["DATABASE_URL", "open_database"]
+if TYPE_CHECKING:
+    from openworks.store.secrets import SecretBox
+
+__all__ = ["DATABASE_URL", "open_database", "open_secrets"]
 
 DATABASE_URL = click.option(
     "--database-url",
@@ -28,3 +33,14 @@ def open_database(database_url: str | None) -> tuple[Settings, Engine]:
     migrate(engine)
     ensure_account(engine, settings.account_id)
     return settings, engine
+
+
+def open_secrets(database_url: str | None) -> tuple[Settings, Engine, SecretBox]:
+    """:func:`open_database` plus the server key's box (secrets sealed at rest)."""
+    from openworks.store.identity import seal_plaintext_secrets
+    from openworks.store.secrets import SecretBox, load_server_key
+
+    settings, engine = open_database(database_url)
+    box = SecretBox(load_server_key(settings.database_url))
+    seal_plaintext_secrets(engine, box)
+    return settings, engine, box

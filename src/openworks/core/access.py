@@ -1,22 +1,46 @@
-"""Which workspace a call means, and whether the caller may see it.
+"""Which workspace a call means, and whether the caller may do the operation there.
 
 ``ProjectId`` or ``ProjectIdentifier`` selects the workspace; when both are given they must
 name the same one. A workspace of another account answers exactly like one that does not
-exist. The account's root user may act in every workspace of its account; any other user
-must be a member.
+exist. The account's root user acts as owner in every workspace of its account; any other
+user must be a member, and the operation's permission (:mod:`openworks.core.roles`) must be
+held by one of the member's roles.
+
+The api layer runs every handler inside :func:`enforcing`, which puts the operation's rule
+in a context variable::
+
+    enforcing(op) ─▶ rule missing? ───────────────▶ Forbidden.Access (fail closed)
+         │
+         ├─ account scope: root-only rule and caller not root ─▶ Forbidden.Access
+         ├─ workspace scope: request names a workspace, or the operation writes
+         │     └─ authorize(...) before the handler ─▶ ProjectNotExists / UserNotInProject /
+         │                                             Forbidden.Access / ...OwnerOrAdmin
+         └─ handler ─▶ resolve_project / authorize_project (re-check the rule; mark checked)
+                 └─ a workspace read that checked nothing ─▶ refused after the fact
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from .errors import Invalid
+from .context import Core
+from .errors import Forbidden, Invalid
 from .model import Principal, Project
 from .ports import Tx
+from .roles import MATRIX, OWNER, Permission, Rule, Scope, holders, permits
 
-__all__ = ["OWNER", "ProjectRef", "resolve_project"]
-
-OWNER = "role_project_owner"
+__all__ = [
+    "OWNER",
+    "Guard",
+    "ProjectRef",
+    "authorize",
+    "authorize_project",
+    "enforcing",
+    "resolve_project",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +48,67 @@ class ProjectRef:
     id: int | None = None
     identifier: str | None = None
 
+    @property
+    def given(self) -> bool:
+        return self.id is not None or bool(self.identifier)
+
+
+@dataclass(slots=True)
+class Guard:
+    """The rule of the running operation and whether a workspace check happened."""
+
+    operation: str
+    rule: Rule
+    checked: bool = False
+
+
+_GUARD: ContextVar[Guard | None] = ContextVar("openworks_access_guard", default=None)
+
 
 def _not_exists(ref: ProjectRef) -> Invalid:
     name = ref.id if ref.id is not None else ref.identifier
     return Invalid("Invalid.Tenant.ProjectNotExists", f"The project {name} does not exist.")
 
 
+def _denied(operation: str, permission: Permission, project: Project | None) -> Forbidden:
+    where = f" in workspace {project.identifier}" if project is not None else ""
+    if permission is Permission.MANAGE:
+        return Forbidden(
+            "Invalid.Tenant.UserIsNotProjectOwnerOrAdmin",
+            f"{operation} needs the workspace owner or administrator role{where}.",
+        )
+    if permission is Permission.ACCOUNT_ADMIN:
+        return Forbidden(
+            "Forbidden.Access", f"{operation} may only be called by the account's root user."
+        )
+    roles = ", ".join(sorted(holders(permission)))
+    return Forbidden(
+        "Forbidden.Access",
+        f"{operation} needs the {permission.value} permission{where} (roles: {roles}).",
+    )
+
+
+def authorize_project(tx: Tx, principal: Principal, project: Project) -> Project:
+    """Check the caller against a workspace already found (same account, member, rule)."""
+    if project.account_id != principal.account_id or project.status == 1:
+        raise _not_exists(ProjectRef(project.id))
+    guard = _GUARD.get()
+    if not principal.is_root:
+        roles = tx.member_roles(project.id, principal.user_id)
+        if not roles:
+            raise Invalid(
+                "Invalid.Tenant.UserNotInProject",
+                f"The user {principal.user_id} is not a member of workspace {project.identifier}.",
+            )
+        if guard is not None and not permits(guard.rule, project.mode, roles, False):
+            raise _denied(guard.operation, guard.rule.required(project.mode), project)
+    if guard is not None:
+        guard.checked = True
+    return project
+
+
 def resolve_project(tx: Tx, principal: Principal, ref: ProjectRef) -> Project:
-    if ref.id is None and not ref.identifier:
+    if not ref.given:
         raise Invalid("Invalid.Param", "Specify ProjectId or ProjectIdentifier.")
     project: Project | None
     if ref.id is not None:
@@ -46,11 +123,36 @@ def resolve_project(tx: Tx, principal: Principal, ref: ProjectRef) -> Project:
         project = tx.project_by_identifier(ref.identifier or "")
     if project is None or project.account_id != principal.account_id or project.status == 1:
         raise _not_exists(ref)
-    if principal.is_root:
-        return project
-    if not tx.member_roles(project.id, principal.user_id):
-        raise Invalid(
-            "Invalid.Tenant.UserNotInProject",
-            f"The user {principal.user_id} is not a member of workspace {project.identifier}.",
-        )
-    return project
+    return authorize_project(tx, principal, project)
+
+
+def authorize(core: Core, principal: Principal, ref: ProjectRef) -> Project:
+    """Resolve and check the workspace of the running operation in its own transaction."""
+    with core.store.transaction() as tx:
+        return resolve_project(tx, principal, ref)
+
+
+@contextlib.contextmanager
+def enforcing(
+    core: Core, principal: Principal, operation: str, ref: ProjectRef, writes: bool
+) -> Iterator[Guard]:
+    """Run one operation under its rule (see the module docstring); fail closed."""
+    rule = MATRIX.get(operation)
+    if rule is None:
+        raise Forbidden("Forbidden.Access", f"{operation} has no permission rule; refused.")
+    guard = Guard(operation, rule)
+    token = _GUARD.set(guard)
+    try:
+        if rule.scope is Scope.ACCOUNT:
+            if not permits(rule, 0, frozenset(), principal.is_root):
+                raise _denied(operation, rule.permission, None)
+            guard.checked = True
+        elif ref.given or writes:
+            authorize(core, principal, ref)
+        yield guard
+        if not guard.checked:
+            raise Forbidden(
+                "Forbidden.Access", f"{operation} did not check workspace access; refused."
+            )
+    finally:
+        _GUARD.reset(token)

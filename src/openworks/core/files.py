@@ -18,7 +18,9 @@ from .access import ProjectRef, resolve_project
 from .context import Core
 from .errors import Invalid, NotFound
 from .filetypes import is_known
+from .folders import place_file
 from .model import DeletedStatus, File, FileVersion, Principal, Project
+from .parsing import apply_auto_parsing
 from .ports import FileFilter, Page, Tx
 
 __all__ = [
@@ -122,7 +124,6 @@ def _apply(file: File, changes: Mapping[str, Any], principal: Principal, now: in
     simple = {
         "FileName": "name",
         "Content": "content",
-        "FileFolderPath": "folder_path",
         "FileDescription": "description",
         "Owner": "owner",
         "AutoParsing": "auto_parsing",
@@ -143,6 +144,24 @@ def _apply(file: File, changes: Mapping[str, Any], principal: Principal, now: in
     file.commit_status = 0
     file.last_edit_user = principal.user_id
     file.last_edit_time = now
+
+
+def _place(
+    tx: Tx,
+    project: Project,
+    principal: Principal,
+    file: File,
+    changes: Mapping[str, Any],
+    now: int,
+) -> None:
+    """Move the file into FileFolderPath (see core/folders.py); an empty path is no change."""
+    path = changes.get("FileFolderPath")
+    if not path:
+        return
+    folder = place_file(
+        tx, project, principal, path, bool(changes.get("CreateFolderIfNotExists")), now
+    )
+    file.folder_path, file.business_id = folder.path, folder.business_id
 
 
 def _unique_name(tx: Tx, project: Project, name: str, file_id: int | None) -> None:
@@ -177,7 +196,12 @@ def create_file(
             config=dict(SCHEDULE_DEFAULTS),
         )
         _apply(file, changes, principal, now)
-        return tx.insert_file(file)
+        _place(tx, project, principal, file, changes, now)
+        file.id = tx.insert_file(file)
+        if file.auto_parsing:
+            apply_auto_parsing(tx, project, file, changes, now)
+            tx.update_file(file)
+        return file.id
 
 
 def find_file(tx: Tx, project: Project, file_id: int | None, node_id: int | None = None) -> File:
@@ -211,6 +235,8 @@ def update_file(
         if changes.get("FileName") is not None:
             _unique_name(tx, project, changes["FileName"], file.id)
         _apply(file, changes, principal, now)
+        _place(tx, project, principal, file, changes, now)
+        apply_auto_parsing(tx, project, file, changes, now)
         tx.update_file(file)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["FILE_TYPES", "SQL_TYPES", "FileType", "is_known"]
+from .errors import Invalid
+
+__all__ = ["FILE_TYPES", "LOCALES", "SQL_TYPES", "FileType", "is_known", "localized"]
 
 
 class FileType(NamedTuple):
@@ -69,3 +71,19 @@ SQL_TYPES = frozenset({10, 24, 227, 229, 259, 260, 267, 268, 1093})
 
 def is_known(code: int) -> bool:
     return code in FILE_TYPES
+
+
+# Accepted Locale spellings → whether names are Chinese. DataWorks documents zh-CN/en-US.
+LOCALES = {"zh-cn": True, "zh_cn": True, "zh": True, "en-us": False, "en_us": False, "en": False}
+DEFAULT_LOCALE = "zh-CN"
+
+
+def localized(locale: str | None, keyword: str | None = None) -> list[tuple[int, str]]:
+    """(code, name) of every type in the locale's language, filtered by a name fragment."""
+    chinese = LOCALES.get((locale or DEFAULT_LOCALE).strip().lower())
+    if chinese is None:
+        raise Invalid("Invalid.Param", f"Locale must be zh-CN or en-US, not {locale!r}.")
+    rows = [(t.code, t.name_zh if chinese else t.name_en) for t in FILE_TYPES.values()]
+    if keyword:
+        rows = [r for r in rows if keyword.strip().lower() in r[1].lower()]
+    return rows

@@ -14,6 +14,9 @@
              items 1 SUCCESS           failing item 2 ERROR (commit, from LOCAL)
                                                  or 4 DEPLOY_ERROR (deploy, from DEV)
 
+Between creation and execution a package may be held (``hold``) for pre-deployment checks
+and then for approval; see :mod:`openworks.core.checks` and :mod:`openworks.core.approvals`.
+
 Which package a call creates (environments LOCAL 0, DEV 1, PROD 2):
 
 =============  ====================================  ====================================
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import time
 
+from . import checks, control  # control: test control (issue 9)
 from .access import ProjectRef, resolve_project
 from .context import Core
 from .errors import Invalid, NotFound
@@ -110,7 +114,9 @@ def _new_package(
         comment=comment or "",
         items=[Item(file.id, version.version)],
     )
-    return tx.insert_package(package)
+    package_id = tx.insert_package(package)
+    control.on_created(tx, package_id, now)  # test control (issue 9): execution mode
+    return package_id
 
 
 def _commit(
@@ -166,7 +172,12 @@ def _commit_and_package(
 
 
 def submit_file(
-    core: Core, principal: Principal, ref: ProjectRef, file_id: int, comment: str | None
+    core: Core,
+    principal: Principal,
+    ref: ProjectRef,
+    file_id: int,
+    comment: str | None,
+    skip_checks: bool = False,
 ) -> int:
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
@@ -181,6 +192,9 @@ def submit_file(
             )
         change = _change_type(tx, file)
         package_id = _commit_and_package(tx, core, principal, project, file, change, comment)
+        checks.open_gate(
+            tx, core.clock(), principal, project, package_id, "commit-file", skip_checks
+        )
     core.on_package(package_id)
     return package_id
 
@@ -192,6 +206,9 @@ def _refuse_unless_deployable(tx: Tx, file: File, version: FileVersion | None) -
             f"The file {file.id} has no committed version; call SubmitFile first.",
         )
     if version.status == VersionStatus.COMMITTING:
+        blocker = checks.deploy_blocker(tx, version)
+        if blocker is not None:
+            raise blocker
         package = tx.package(version.package_id or 0)
         state = f"Status {package.status}" if package else "unknown"
         raise Invalid(
@@ -211,6 +228,9 @@ def _refuse_unless_deployable(tx: Tx, file: File, version: FileVersion | None) -
             f"{what} {version.version} of file {file.id} is already in production; "
             "there is nothing new to deploy.",
         )
+    blocker = checks.deploy_blocker(tx, version)
+    if blocker is not None:
+        raise blocker
     return version
 
 
@@ -239,6 +259,7 @@ def deploy_file(
             package_id = _new_package(
                 tx, core, principal, file, version, Env.DEV, Env.PROD, comment
             )
+        checks.open_gate(tx, core.clock(), principal, project, package_id, "deploy-file")
     core.on_package(package_id)
     return package_id
 
@@ -266,6 +287,7 @@ def delete_file(core: Core, principal: Principal, ref: ProjectRef, file_id: int)
         package_id = _commit_and_package(
             tx, core, principal, project, file, ChangeType.DELETE, None
         )
+        checks.open_gate(tx, core.clock(), principal, project, package_id, "delete-file")
     core.on_package(package_id)
     return package_id
 
@@ -384,6 +406,8 @@ def _settle_version(tx: Tx, package: Package, version: FileVersion, ok: bool) ->
 
 def execute_package(tx: Tx, package: Package, now: int) -> None:
     """Run one READY package to its final status, inside the caller's transaction."""
+    if control.fail_if_forced(tx, package, now):  # test control (issue 9): forced failure
+        return
     project = tx.project(package.project_id)
     env = Env(package.to_env)
     versions: list[FileVersion] = []

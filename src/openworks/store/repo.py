@@ -25,9 +25,14 @@ from sqlalchemy import (
     update,
 )
 
+from openworks.core.context import now_ms
 from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
+from .repo_checks import SqlCheckStore
+from .repo_control import SqlControlStore, not_gated
+from .repo_folders import FoldersRepo
+from .repo_members import MembersRepo
 from .schema import (
     file_versions,
     files,
@@ -42,6 +47,9 @@ from .schema import (
 )
 
 __all__ = ["SqlStore", "SqlTx"]
+
+# First key of the two-key advisory locks that serialise package execution per workspace.
+_ADVISORY_NAMESPACE = 0x6F77
 
 
 def _dumps(value: Any) -> str:
@@ -115,7 +123,7 @@ def _package(row: Row[Any], items: list[Item]) -> Package:
     return Package(id=m["id"], items=items, **{a: m[a] for a in _PACKAGE_ATTRS})
 
 
-class SqlTx:
+class SqlTx(FoldersRepo, MembersRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
     def __init__(self, conn: Connection) -> None:
@@ -367,16 +375,50 @@ class SqlTx:
         return [_package(r, []) for r in rows], int(total)
 
     def claim_ready_package(self) -> Package | None:
-        stmt = (
+        """The oldest READY, unheld package, locked for this transaction.
+
+        SQLite: the caller's ``BEGIN IMMEDIATE`` already makes this the only writer.
+        PostgreSQL: the row is taken with ``FOR UPDATE SKIP LOCKED`` and the workspace with a
+        transaction-scoped advisory lock, so packages of one workspace run one at a time in
+        ID order (a later package may depend on what an earlier one deploys) while other
+        workspaces proceed in parallel. Locks end with the transaction — also when the
+        worker process dies, which is what makes a crashed package available again.
+        """
+        ready = (
             select(packages)
-            .where(packages.c.status == 0, packages.c.hold.is_(None))
+            .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(now_ms()))
             .order_by(packages.c.id)
-            .limit(1)
         )
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        row = self.conn.execute(stmt).first()
-        return _package(row, self._items(row._mapping["id"])) if row else None
+        if self.conn.dialect.name != "postgresql":
+            row = self.conn.execute(ready.limit(1)).first()
+            return _package(row, self._items(row._mapping["id"])) if row else None
+        busy: set[int] = set()
+        for candidate in self.conn.execute(
+            ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50)
+        ):
+            if candidate.project_id in busy:
+                continue
+            locked = self.conn.execute(
+                select(func.pg_try_advisory_xact_lock(_ADVISORY_NAMESPACE, candidate.project_id))
+            ).scalar()
+            if not locked:
+                busy.add(candidate.project_id)
+                continue
+            row = self.conn.execute(
+                ready.where(packages.c.id == candidate.id).with_for_update(skip_locked=True)
+            ).first()
+            if row is not None:
+                return _package(row, self._items(candidate.id))
+            busy.add(candidate.project_id)
+        return None
+
+    # checks, extensions and approvals -------------------------------------------------
+    def checks(self) -> SqlCheckStore:
+        return SqlCheckStore(self.conn)
+
+    # test control (issue 9) -------------------------------------------------------------
+    def control(self) -> SqlControlStore:
+        return SqlControlStore(self.conn)
 
     # nodes ----------------------------------------------------------------------------
     def node(self, env: int, node_id: int) -> Node | None:

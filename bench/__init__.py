@@ -1,0 +1,1 @@
+"""openworks benchmark suite (not part of the package); see bench/run.py."""

@@ -1,0 +1,131 @@
+"""The two baselines, each one uvicorn process on the same stack as the server.
+
+(a) bare Starlette: reads the POST form request and answers a constant JSON body of the same
+    size as the server's answer to that action (captured from the server before the run).
+(b) the smallest honest handler: ``parse_qsl`` the form, read the package and its items by
+    primary key (ListDeployments: the same filtered count + page query the server runs) with
+    the stdlib ``sqlite3``, serialize the DataWorks shape with orjson.
+
+    python -m bench.baselines a --port 9001 --bodies bodies.json
+    python -m bench.baselines b --port 9002 --db /tmp/ow-bench/1m.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+__all__ = ["bare_app", "minimal_app"]
+
+HEALTH = Route("/healthz", lambda _r: Response(b'{"status":"ok"}'), methods=["GET"])
+
+
+def bare_app(bodies: dict[str, bytes]) -> Starlette:
+    default = next(iter(bodies.values()), b"{}")
+
+    async def api(request: Request) -> Response:
+        await request.body()
+        body = bodies.get(request.headers.get("x-acs-action", ""), default)
+        return Response(body, media_type="application/json;charset=utf-8")
+
+    return Starlette(routes=[HEALTH, Route("/", api, methods=["POST"])])
+
+
+_PACKAGE = (
+    "SELECT status, error_message, from_env, to_env, checking_status, create_time, handler_id,"
+    " creator_id, execute_time, name, project_id FROM packages WHERE id = ?"
+)
+_ITEMS = (
+    "SELECT file_id, file_version, status FROM package_items WHERE package_id = ? ORDER BY file_id"
+)
+_WHERE = (
+    " FROM packages WHERE project_id = ? AND creator_id = ? AND name LIKE ? ESCAPE '\\'"
+    " AND status = ?"
+)
+_COUNT = "SELECT count(*)" + _WHERE
+_PAGE = (
+    "SELECT id, name, status, creator_id, handler_id, create_time, execute_time, error_message"
+    + _WHERE
+    + " ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?"
+)
+
+
+def minimal_app(db_path: str) -> Starlette:
+    db = sqlite3.connect(db_path, check_same_thread=False)
+    db.execute("PRAGMA cache_size=-65536")
+
+    def get_deployment(form: dict[str, str]) -> dict[str, Any]:
+        row = db.execute(_PACKAGE, (int(form["DeploymentId"]),)).fetchone()
+        if row is None or row[10] != int(form["ProjectId"]):
+            return {"Code": "InvalidDeployment.NotFound"}
+        items = db.execute(_ITEMS, (int(form["DeploymentId"]),)).fetchall()
+        keys = ("Status", "ErrorMessage", "FromEnvironment", "ToEnvironment", "CheckingStatus",
+                "CreateTime", "HandlerId", "CreatorId", "ExecuteTime", "Name")  # fmt: skip
+        return {
+            "Data": {
+                "Deployment": dict(zip(keys, row, strict=False)),
+                "DeployedItems": [
+                    {"FileId": f, "FileVersion": v, "Status": s} for f, v, s in items
+                ],
+            },
+            "Success": True,
+        }
+
+    def list_deployments(form: dict[str, str]) -> dict[str, Any]:
+        size, number = int(form.get("PageSize", "10")), int(form.get("PageNumber", "1"))
+        kw = form["Keyword"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args = (int(form["ProjectId"]), form["Creator"], f"%{kw}%", int(form["Status"]))
+        total = db.execute(_COUNT, args).fetchone()[0]
+        rows = db.execute(_PAGE, (*args, size, (number - 1) * size)).fetchall()
+        keys = ("Id", "Name", "Status", "Creator", "Executor", "CreateTime", "ExecuteTime",
+                "ErrorMessage")  # fmt: skip
+        return {
+            "Data": {
+                "Deployments": [dict(zip(keys, r, strict=True)) for r in rows],
+                "PageNumber": number,
+                "PageSize": size,
+                "TotalCount": total,
+            },
+            "Success": True,
+        }
+
+    handlers = {"GetDeployment": get_deployment, "ListDeployments": list_deployments}
+
+    async def api(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode()))
+        document = handlers[request.headers["x-acs-action"]](form)
+        document["RequestId"] = str(uuid.uuid4()).upper()
+        return Response(orjson.dumps(document), media_type="application/json;charset=utf-8")
+
+    return Starlette(routes=[HEALTH, Route("/", api, methods=["POST"])])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="run one benchmark baseline")
+    parser.add_argument("kind", choices=["a", "b"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--bodies", help="(a) JSON file: action -> response body text")
+    parser.add_argument("--db", help="(b) SQLite database file")
+    args = parser.parse_args(argv)
+    if args.kind == "a":
+        with open(args.bodies) as fh:
+            bodies = {k: v.encode() for k, v in json.load(fh).items()}
+        app = bare_app(bodies)
+    else:
+        app = minimal_app(args.db)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Run the whole benchmark suite and print a compact results table.
+
+    python -m bench [--quick] [--packages N] [--seconds S] [--rounds R] [--only 1,3,8]
+    python -m bench profile [--seconds S]       # py-spy under GetDeployment load
+
+Order of work::
+
+    seed (cached in --workdir) ─▶ per size: subject + baselines a, b up
+        ─▶ 1/2 GetDeployment ─▶ 3 ListDeployments p1, p100 ─▶ flatness ratios
+        ─▶ 4/5 lifecycles + package latency ─▶ 6 memory ─▶ 7 cold start
+        ─▶ 8 PostgreSQL, 2 API processes ─▶ table (stdout) + results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .procs import Proc, start_baseline, start_subject
+from .scenarios import Bench, Row
+from .seed import Seeded, seed
+
+__all__ = ["ensure_seeded", "main"]
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def ensure_seeded(workdir: Path, n: int) -> Seeded:
+    """The cached SQLite database with ``n`` seeded packages (seeded on first use)."""
+    db, meta = workdir / f"packages-{n}.db", workdir / f"packages-{n}.json"
+    if db.exists() and meta.exists():
+        return Seeded(**json.loads(meta.read_text()))
+    for leftover in workdir.glob(f"packages-{n}.db*"):
+        leftover.unlink()
+    seeded = seed(f"sqlite:///{db}", n)
+    meta.write_text(json.dumps(asdict(seeded)))
+    return seeded
+
+
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n:,}"
+
+
+def throughput(bench: Bench, sizes: list[Seeded], only: set[int]) -> None:
+    results: dict[tuple[str, int], dict[str, object]] = {}
+    a: Proc | None = None
+    try:
+        for s in sizes:
+            subject = start_subject(bench.workdir, s.database_url)
+            b = start_baseline(bench.workdir, "b", db=s.database_url.split("///", 1)[1])
+            try:
+                if a is None:
+                    bodies = bench.capture_bodies(subject, {
+                        "GetDeployment": bench.get_deployment(s),
+                        "ListDeployments": bench.list_deployments(s, 1),
+                    })  # fmt: skip
+                    a = start_baseline(bench.workdir, "a", bodies=bodies)
+                large = s is sizes[0]
+                label = _label(s.packages)
+                if only & {1, 2}:
+                    summary = bench.compare(f"get-{s.packages}", [subject], a, b,
+                                            bench.get_deployment(s))  # fmt: skip
+                    results[("get", s.packages)] = summary
+                    ok = summary["ratio_b"] >= 0.7 and summary["ratio_a"] >= 0.25
+                    ok = ok and summary["p99_ms"] <= 10
+                    bench.throughput_rows(
+                        f"{1 if large else 2} GetDeployment, {label} pkgs",
+                        summary,
+                        ">= 0.7 b, >= 0.25 a, p99 <= 10 ms" if large else "",
+                        ok if large else None,
+                    )
+                if 3 in only:
+                    for page in (1, 100):
+                        summary = bench.compare(
+                            f"list-{s.packages}-p{page}", [subject], a, b,
+                            bench.list_deployments(s, page), max(bench.seconds, 10), 8,
+                        )  # fmt: skip
+                        results[(f"list{page}", s.packages)] = summary
+                        bench.throughput_rows(
+                            f"3 ListDeployments p{page}, {label} pkgs, 8 conns", summary
+                        )
+            finally:
+                subject.stop()
+                b.stop()
+    finally:
+        if a is not None:
+            a.stop()
+    if len(sizes) < 2:
+        return
+    big, small = sizes[0].packages, sizes[1].packages
+    for kind, target in (("get", 0.9), ("list1", 0.5), ("list100", 0.5)):
+        if (kind, big) not in results:
+            continue
+        hi, lo = results[(kind, big)], results[(kind, small)]
+        raw = hi["rps"]["subject"] / lo["rps"]["subject"]  # type: ignore[index]
+        norm = hi["ratio_a"] / lo["ratio_a"]  # type: ignore[operator]
+        bench.rows.append(Row(f"flatness {kind}", f"{_label(big)} / {_label(small)}", raw, "x",
+                              target=f">= {target}", met=norm >= target,
+                              note=f"normalised by baseline a: {norm:.2f}"))  # fmt: skip
+
+
+def postgres(bench: Bench, n: int, small: Seeded) -> None:
+    import psycopg
+
+    name = f"bench_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    procs: list[Proc] = []
+    try:
+        s = seed(url, n)
+        help_text = subprocess.run(
+            [sys.executable, "-m", "openworks", "serve", "--help"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        if "--workers" in help_text:
+            procs.append(start_subject(bench.workdir, url, extra=("--workers", "2")))
+            how = "serve --workers 2"
+        else:
+            procs = [start_subject(bench.workdir, url, name=f"pg{i}") for i in range(2)]
+            how = "2 `openworks serve` processes on two ports (no --workers yet), loaded together"
+        a = start_baseline(bench.workdir, "a", bodies=bench.workdir / "bodies.json")
+        b = start_baseline(bench.workdir, "b", db=small.database_url.split("///", 1)[1])
+        try:
+            summary = bench.compare(f"pg-get-{n}", procs, a, b, bench.get_deployment(s))
+        finally:
+            a.stop()
+            b.stop()
+        bench.throughput_rows(f"8 GetDeployment, PostgreSQL {_label(n)} pkgs, 2 procs", summary)
+        bench.rows[-2].note += f"; {how}; seeded in {s.seconds:.0f}s"
+    finally:
+        for p in procs:
+            p.stop()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _fmt(v: float | None, digits: int = 2) -> str:
+    if v is None:
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.{digits}f}"
+
+
+def table(rows: list[Row]) -> str:
+    head = ["scenario", "metric", "value", "unit", "x a", "x b", "target", "met", "note"]
+    met = {None: "", True: "yes", False: "NO"}
+    body = [
+        [r.scenario, r.metric, _fmt(r.value), r.unit, _fmt(r.vs_a), _fmt(r.vs_b), r.target,
+         met[r.met], r.note]
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=False)]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in body]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "profile"])
+    parser.add_argument("--quick", action="store_true", help="short runs (minutes, not an hour)")
+    parser.add_argument("--packages", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--pg-packages", type=int, help="default: 100k quick, --packages full")
+    parser.add_argument("--seconds", type=float, help="per load run (default 3 quick, 10 full)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 2 quick, 3 full)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="scenario numbers to run")
+    parser.add_argument("--workdir", default="/tmp/ow-bench")
+    parser.add_argument("--out", help="profile output prefix (profile command)")
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("BENCH_TMP", str(workdir))
+    quick = args.quick
+    bench = Bench(workdir, args.seconds or (3 if quick else 10), args.rounds or (2 if quick else 3),
+                  args.connections)  # fmt: skip
+    large = ensure_seeded(workdir, args.packages)
+    if args.command == "profile":
+        from .profile import profile
+
+        profile(bench, large, args.seconds or 20, args.out or str(workdir / "profile"))
+        return
+    only = {int(x) for x in args.only.split(",") if x}
+    small = ensure_seeded(workdir, args.small)
+    started = time.perf_counter()
+    print(f"bench: {platform.node()} {os.cpu_count()} cpus, python {platform.python_version()},"
+          f" {'quick' if quick else 'full'} mode, {bench.seconds:.0f}s x {bench.rounds} rounds,"
+          f" {bench.connections} connections", flush=True)  # fmt: skip
+    if only & {1, 2, 3}:
+        throughput(bench, [large, small], only)
+    save(bench)
+    if only & {4, 5}:
+        subject = start_subject(workdir, large.database_url)
+        try:
+            bench.lifecycle(subject, large, 10 if quick else 30)
+        finally:
+            subject.stop()
+    save(bench)
+    if 6 in only:
+        n, t1, t2 = (5_000, 5, 25) if quick else (1_000_000, 60, 300)
+        bench.memory(large, n, t1, t2, chunk=10 if quick else 30)
+    save(bench)
+    if 7 in only:
+        bench.cold_start(large, workdir / "bodies.json")
+    save(bench)
+    if 8 in only:
+        postgres(bench, args.pg_packages or (100_000 if quick else args.packages), small)
+    out = save(bench)
+    print(table(bench.rows))
+    print(f"bench: done in {time.perf_counter() - started:.0f}s; raw results in {out}")
+
+
+def save(bench: Bench) -> Path:
+    """Write everything measured so far to ``<workdir>/results.json``."""
+    out = bench.workdir / "results.json"
+    document = {"rows": [asdict(r) for r in bench.rows], "raw": bench.raw}
+    out.write_text(json.dumps(document, indent=1, default=str))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""The measured scenarios; each returns rows for the results table.
+
+Throughput scenarios interleave the subject with both baselines, round by round::
+
+    round r:  baseline a ─▶ baseline b ─▶ subject   (order rotated each round)
+    figure = median over rounds; ratio = median of the per-round ratios
+
+so machine noise that lasts longer than one run hits all three alike.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .lifecycle import run_lifecycles
+from .load import Result, run_load, sign_acs3, temp_batch, write_batch
+from .procs import Proc, post, start_baseline, start_subject, wait_healthy
+from .seed import Seeded
+
+__all__ = ["Bench", "Row"]
+
+ROOT = "1000000000000001"
+HOST = "127.0.0.1"
+Maker = Callable[[], tuple[str, dict[str, str]]]
+
+
+@dataclass
+class Row:
+    scenario: str
+    metric: str
+    value: float
+    unit: str
+    vs_a: float | None = None
+    vs_b: float | None = None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class Bench:
+    workdir: Path
+    seconds: float
+    rounds: int
+    connections: int = 32
+    rate_cap: float = 4000.0
+    rows: list[Row] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    # -- request makers ------------------------------------------------------------------
+    @staticmethod
+    def get_deployment(s: Seeded) -> Maker:
+        def make() -> tuple[str, dict[str, str]]:
+            pkg = random.randint(s.first_package_id, s.last_package_id)
+            return "GetDeployment", {"ProjectId": str(s.project_id), "DeploymentId": str(pkg)}
+
+        return make
+
+    @staticmethod
+    def list_deployments(s: Seeded, page: int) -> Maker:
+        params = {"ProjectId": str(s.project_id), "Status": "1", "Keyword": "table",
+                  "Creator": ROOT, "PageNumber": str(page), "PageSize": "5"}  # fmt: skip
+        return lambda: ("ListDeployments", dict(params))
+
+    # -- helpers -------------------------------------------------------------------------
+    def batch(self, make: Maker, count: int) -> Path:
+        path = temp_batch("bench-")
+        write_batch(path, HOST, (make() for _ in range(count)))
+        return path
+
+    def capture_bodies(self, subject: Proc, makers: dict[str, Maker]) -> Path:
+        bodies = {}
+        for action, make in makers.items():
+            status, body = post(subject.port, *sign_acs3(HOST, *make()))
+            if status != 200:
+                raise RuntimeError(f"{action}: {status} {body[:300]!r}")
+            bodies[action] = body.decode()
+        path = self.workdir / "bodies.json"
+        path.write_text(json.dumps(bodies))
+        return path
+
+    def load(
+        self, proc: Proc, make: Maker, seconds: float | None = None, conns: int | None = None
+    ) -> Result:
+        secs = seconds or self.seconds
+        path = self.batch(make, int(self.rate_cap * secs) + 100)
+        try:
+            cpu = proc.cpu_seconds()
+            result = run_load(proc.port, path, secs, conns or self.connections)
+            used = proc.cpu_seconds() - cpu
+            result.cpu_us_per_request = used / max(result.requests, 1) * 1e6
+            return result
+        finally:
+            path.unlink()
+
+    def compare(
+        self, scenario: str, subjects: list[Proc], a: Proc, b: Proc, make: Maker,
+        seconds: float | None = None, conns: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Interleaved rounds; ``subjects`` with more than one process are loaded together."""
+        runs: dict[str, list[Result]] = {"a": [], "b": [], "subject": []}
+        order = ["a", "b", "subject"]
+        for r in range(self.rounds):
+            for who in order[r % 3 :] + order[: r % 3]:
+                if who == "subject" and len(subjects) > 1:
+                    runs[who].append(self._load_all(subjects, make))
+                else:
+                    proc = {"a": a, "b": b, "subject": subjects[0]}[who]
+                    runs[who].append(self.load(proc, make, seconds, conns))
+        rps = {k: statistics.median(x.rps for x in v) for k, v in runs.items()}
+        ratio_a = statistics.median(
+            s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs["a"], strict=True)
+        )
+        ratio_b = statistics.median(
+            s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs["b"], strict=True)
+        )
+        summary = {
+            "rps": rps,
+            "ratio_a": ratio_a,
+            "ratio_b": ratio_b,
+            "p50_ms": statistics.median(x.p50_ms for x in runs["subject"]),
+            "p99_ms": statistics.median(x.p99_ms for x in runs["subject"]),
+            "b_p99_ms": statistics.median(x.p99_ms for x in runs["b"]),
+            "errors": sum(x.non_2xx + x.socket_errors for x in runs["subject"]),
+            "cpu_us": {
+                k: statistics.median(x.cpu_us_per_request for x in v) for k, v in runs.items()
+            },
+            "runs": {k: [vars(x) for x in v] for k, v in runs.items()},
+        }
+        self.raw[scenario] = summary
+        return summary
+
+    def _load_all(self, subjects: list[Proc], make: Maker) -> Result:
+        per = max(1, self.connections // len(subjects))
+        paths = [self.batch(make, int(self.rate_cap * self.seconds) + 100) for _ in subjects]
+        results: list[Result] = []
+
+        def go(proc: Proc, path: Path) -> None:
+            cpu = proc.cpu_seconds()
+            result = run_load(proc.port, path, self.seconds, per)
+            used = proc.cpu_seconds() - cpu
+            result.cpu_us_per_request = used / max(result.requests, 1) * 1e6
+            results.append(result)
+
+        pairs = zip(subjects, paths, strict=True)
+        threads = [threading.Thread(target=go, args=pair) for pair in pairs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for p in paths:
+            p.unlink()
+        secs = max(r.seconds for r in results)
+        total = sum(r.requests for r in results)
+        return Result(
+            total, secs, sum(r.rps for r in results),
+            statistics.mean(r.p50_ms for r in results), max(r.p90_ms for r in results),
+            max(r.p99_ms for r in results), sum(r.non_2xx for r in results),
+            sum(r.socket_errors for r in results), results[0].tool,
+            statistics.mean(r.cpu_us_per_request for r in results),
+        )  # fmt: skip
+
+    def throughput_rows(self, scenario: str, summary: dict[str, Any], target: str = "",
+                        met: bool | None = None) -> None:  # fmt: skip
+        rps = summary["rps"]
+        cpu = summary["cpu_us"]
+        note = (
+            f"a={rps['a']:.0f}/s b={rps['b']:.0f}/s; server CPU/req: subject "
+            f"{cpu['subject']:.0f} us, a {cpu['a']:.0f} us, b {cpu['b']:.0f} us"
+        )
+        if summary["errors"]:
+            note += f"; {summary['errors']} subject errors"
+        self.rows.append(
+            Row(
+                scenario,
+                "requests/s",
+                rps["subject"],
+                "req/s",
+                summary["ratio_a"],
+                summary["ratio_b"],
+                target,
+                met,
+                note,
+            )
+        )
+        self.rows.append(Row(scenario, "p50 / p99 latency",
+                             summary["p99_ms"], "ms (p99)",
+                             note=f"p50 {summary['p50_ms']:.1f} ms; b p99 "
+                                  f"{summary['b_p99_ms']:.1f} ms"))  # fmt: skip
+
+    # -- scenarios 4-7 -------------------------------------------------------------------
+    def lifecycle(self, subject: Proc, s: Seeded, seconds: float, clients: int = 16) -> None:
+        res = run_lifecycles(subject.port, s.project_id, clients=clients, seconds=seconds)
+        self.raw["lifecycle"] = {
+            "lifecycles": res.lifecycles, "seconds": res.seconds, "calls": res.calls,
+            "failures": res.failures, "per_second": res.per_second,
+            "latency_p50_ms": res.pct(0.5), "latency_p99_ms": res.pct(0.99),
+        }  # fmt: skip
+        per_s = res.per_second
+        self.rows.append(Row("4 lifecycle, 16 clients, SQLite", "lifecycles/s", per_s, "/s",
+                             target=">= 200", met=per_s >= 200,
+                             note=f"{res.calls / res.seconds:.0f} calls/s, "
+                                  f"{res.failures} failures"))  # fmt: skip
+        p50, p99 = res.pct(0.5), res.pct(0.99)
+        self.rows.append(
+            Row(
+                "5 package latency",
+                "p50",
+                p50,
+                "ms",
+                target="<= 20",
+                met=p50 <= 20,
+                note=f"{len(res.latencies_ms)} packages",
+            )
+        )
+        self.rows.append(Row("5 package latency", "p99", p99, "ms", target="<= 100",
+                             met=p99 <= 100))  # fmt: skip
+
+    def memory(
+        self, s: Seeded, total_requests: int, t1: float, t2: float, chunk: float = 20.0,
+        cap: float = 900.0,
+    ) -> None:  # fmt: skip
+        """RSS over steady GetDeployment load; stops at ``total_requests`` or ``cap`` s."""
+        subject = start_subject(self.workdir, s.database_url)
+        make = self.get_deployment(s)
+        samples: list[tuple[float, int, float]] = [(0.0, 0, subject.rss_mb())]
+        load_time, done = 0.0, 0
+        try:
+            while load_time < t2 or (done < total_requests and load_time < cap):
+                secs = min(chunk, max(t2 - load_time, 1.0)) if load_time < t2 else chunk
+                res = self.load(subject, make, secs)
+                load_time += res.seconds
+                done += res.requests
+                samples.append((load_time, done, subject.rss_mb()))
+        finally:
+            subject.stop()
+        self.raw["memory"] = {"samples": samples}
+        at_t1 = next(r for t, _, r in samples if t >= t1)
+        at_t2 = next(r for t, _, r in samples if t >= t2)
+        sent, at_n = samples[-1][1], samples[-1][2]
+        peak = max(r for _, _, r in samples)
+        growth = (at_t2 - at_t1) / at_t1 * 100
+        self.rows.append(
+            Row(
+                "6 memory",
+                f"RSS after {sent:,} requests",
+                at_n,
+                "MB",
+                target="<= 150",
+                met=peak <= 150,
+                note=f"peak {peak:.0f} MB, start {samples[0][2]:.0f} MB",
+            )
+        )
+        nonces = nonce_cache_mb()
+        self.rows.append(
+            Row(
+                "6 memory (component)",
+                "nonce cache holding 1M nonces",
+                nonces,
+                "MB",
+                note="MemoryNonceCache alone, 1M unique nonces in window",
+            )
+        )
+        self.rows.append(Row("6 memory", f"RSS growth {t1:.0f}s -> {t2:.0f}s of load", growth,
+                             "%", target="<= 10", met=growth <= 10,
+                             note=f"{at_t1:.0f} -> {at_t2:.0f} MB"))  # fmt: skip
+
+    def cold_start(self, s: Seeded, bodies: Path, repeats: int = 3) -> None:
+        subj, bare = [], []
+        for _ in range(repeats):
+            proc = start_subject(self.workdir, s.database_url, wait=False)
+            try:
+                subj.append(wait_healthy(proc))
+            finally:
+                proc.stop()
+            a = start_baseline(self.workdir, "a", bodies=bodies)
+            bare.append(a.started and time.perf_counter() - a.started)
+            a.stop()
+        imports = _import_time()
+        value = statistics.median(subj)
+        self.raw["cold_start"] = {"subject": subj, "bare_upper_bound": bare, "imports": imports}
+        self.rows.append(Row("7 cold start (SQLite, migrated)", "start -> first 200 /healthz",
+                             value * 1000, "ms", vs_a=value / min(bare), target="<= 1000",
+                             met=value <= 1.0,
+                             note=f"min {min(subj) * 1000:.0f} ms; bare app <= "
+                                  f"{min(bare) * 1000:.0f} ms; `import openworks.app` "
+                                  f"{imports * 1000:.0f} ms"))  # fmt: skip
+
+
+_NONCES = """
+import time, uuid
+from openworks.protocol import MemoryNonceCache
+def rss():
+    return next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmRSS"))
+cache, before, now = MemoryNonceCache(), rss(), time.time()
+for i in range(1_000_000):
+    cache.check_and_add("openworks-dev-key", uuid.uuid4().hex, now)
+print((rss() - before) / 1024)
+"""
+
+
+def nonce_cache_mb() -> float:
+    """RSS added by one MemoryNonceCache holding 1,000,000 nonces (measured in a child)."""
+    cmd = [sys.executable, "-c", _NONCES]
+    return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+def _import_time() -> float:
+    code = "import time;t=time.perf_counter();import openworks.app;print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())

@@ -1,0 +1,95 @@
+"""``openworks audit``: the trail of state-changing API calls.
+
+::
+
+    openworks audit [--since 1h | --since 2026-01-31T00:00:00Z] [--workspace ID|IDENTIFIER]
+                    [--account ID | --all-accounts] [--limit N] [--json]
+
+One line per call, oldest first: time, account, user, AccessKey, action, workspace,
+HTTP status and code, request id, redacted parameters.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+
+import click
+
+from . import main
+from .common import DATABASE_URL, open_secrets
+from .users import ACCOUNT, fail
+
+__all__ = ["audit", "parse_since"]
+
+
+def parse_since(text: str, now: float | None = None) -> int:
+    """``30s``/``15m``/``2h``/``7d`` ago, or an ISO-8601 UTC time → epoch milliseconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    current = time.time() if now is None else now
+    if text[:-1].isdigit() and text[-1:] in units:
+        return int((current - int(text[:-1]) * units[text[-1]]) * 1000)
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return calendar.timegm(time.strptime(text, fmt)) * 1000
+        except ValueError:
+            continue
+    raise ValueError(f"not a time: {text!r} (try 1h, 7d or 2026-01-31T00:00:00Z)")
+
+
+@main.command()
+@click.option("--since", default=None, help="Only calls since: 1h, 7d or an ISO time (UTC).")
+@click.option("--workspace", default=None, help="Only calls on this workspace (ID or name).")
+@ACCOUNT
+@click.option("--all-accounts", is_flag=True, help="Every account, not only one.")
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@DATABASE_URL
+def audit(
+    since: str | None,
+    workspace: str | None,
+    account_id: str | None,
+    all_accounts: bool,
+    limit: int,
+    as_json: bool,
+    database_url: str | None,
+) -> None:
+    """Show recorded state-changing API calls, oldest first."""
+    from openworks.store.audit import query
+
+    try:
+        since_ms = parse_since(since) if since else None
+    except ValueError as err:
+        fail(err)
+    settings, engine, _box = open_secrets(database_url)
+    account = None if all_accounts else (account_id or settings.account_id)
+    for e in query(engine, account, since_ms, workspace, limit):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(e.time / 1000))
+        stamp += f".{e.time % 1000:03d}Z"
+        where = e.project_id if e.project_id is not None else (e.project_identifier or "-")
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "Time": stamp,
+                        "AccountId": e.account_id,
+                        "UserId": e.user_id,
+                        "AccessKeyId": e.access_key_id,
+                        "Action": e.action,
+                        "ProjectId": e.project_id,
+                        "ProjectIdentifier": e.project_identifier,
+                        "Status": e.status,
+                        "Code": e.code,
+                        "RequestId": e.request_id,
+                        "Parameters": e.params,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
+            click.echo(
+                f"{stamp} {e.account_id} {e.user_id} {e.access_key_id} {e.action} {where} "
+                f"{e.status} {e.code} {e.request_id} {params}"
+            )

@@ -1,0 +1,107 @@
+"""``openworks extensions``: register external check extensions (webhooks)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from openworks.core.check_ports import Extension
+from openworks.core.extensions import (
+    add_extension,
+    list_extensions,
+    remove_extension,
+)
+from openworks.core.ports import Page
+
+from . import main
+from .common import DATABASE_URL
+from .domain import domain_errors, open_core, project_ref, run
+
+__all__ = ["extensions"]
+
+
+def _document(ext: Extension) -> dict[str, object]:
+    return {
+        "ExtensionCode": ext.code,
+        "ExtensionName": ext.name,
+        "Events": ext.events,
+        "Url": ext.url,
+        "Workspaces": ext.project_ids or "all",
+        "Owner": ext.owner,
+    }
+
+
+@main.group()
+def extensions() -> None:
+    """Extensions that receive commit/deploy/delete events and answer OK, WARN or FAIL."""
+
+
+@extensions.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Display name.")
+@click.option(
+    "--events", required=True, help="Comma-separated: commit-file, deploy-file, delete-file."
+)
+@click.option("--url", required=True, help="Where events are POSTed.")
+@click.option("--secret", required=True, help="Key of the X-Openworks-Signature HMAC.")
+@click.option(
+    "--workspace",
+    "workspaces",
+    multiple=True,
+    help="Workspace ID or identifier (repeatable); none: every workspace of the account.",
+)
+@click.option("--description", default="", help="Free text.")
+@DATABASE_URL
+def extensions_add(
+    code: str,
+    name: str,
+    events: str,
+    url: str,
+    secret: str,
+    workspaces: tuple[str, ...],
+    description: str,
+    database_url: str | None,
+) -> None:
+    """Register extension CODE; prints it as JSON (without the secret)."""
+    core, principal = open_core(database_url)
+    ext = run(
+        lambda: add_extension(
+            core,
+            principal,
+            code,
+            name,
+            events.split(","),
+            url,
+            secret,
+            [project_ref(w) for w in workspaces],
+            description,
+        )
+    )
+    click.echo(json.dumps(_document(ext)))
+
+
+@extensions.command("list")
+@DATABASE_URL
+def extensions_list(database_url: str | None) -> None:
+    """One JSON line per extension of the account."""
+    core, principal = open_core(database_url)
+    page = Page(1, 100)
+    while True:
+        with domain_errors():
+            found, total = list_extensions(core, principal, page)
+        for ext in found:
+            click.echo(json.dumps(_document(ext)))
+        if page.number * page.size >= total:
+            break
+        page = Page(page.number + 1, page.size)
+
+
+@extensions.command("remove")
+@click.argument("code")
+@DATABASE_URL
+def extensions_remove(code: str, database_url: str | None) -> None:
+    """Unregister CODE; checks it still owes time out as FAIL."""
+    core, principal = open_core(database_url)
+    run(lambda: remove_extension(core, principal, code))
+    click.echo(f"removed {code}")

@@ -1,0 +1,260 @@
+"""Files: the folder tree, one file with DEV and PROD side by side, and version diffs.
+
+::
+
+    /console/w/{ProjectId}/files?folder=A/B          files under a folder, with the tree
+    /console/w/{ProjectId}/files/{FileId}            DEV | PROD, history, diff picker
+    /console/w/{ProjectId}/files/{FileId}?version=N  the same, showing version N's content
+    /console/w/{ProjectId}/files/{FileId}/diff?from=A&to=B
+                                                     line diff; A, B = a version or "working"
+
+What is in DEV is the newest version whose commit succeeded (COMMITTED, DEPLOYING or
+DEPLOYED), unless that version deleted the file; what is in PROD is the file's production
+version. A basic workspace has no DEV column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from starlette.responses import Response
+
+from openworks.core import files as core_files
+from openworks.core import projects
+from openworks.core.access import ProjectRef
+from openworks.core.context import Core
+from openworks.core.model import (
+    ChangeType,
+    File,
+    FileVersion,
+    Principal,
+    Project,
+    ProjectMode,
+    VersionStatus,
+)
+from openworks.core.ports import FileFilter, Page
+
+from .deployments import project_of
+from .web import Console, Refused, SignedIn
+
+__all__ = ["DiffRow", "Folder", "diff_rows", "file_detail", "file_diff", "file_list", "tree"]
+
+WORKING = "working"
+_IN_DEV = {VersionStatus.COMMITTED, VersionStatus.DEPLOYING, VersionStatus.DEPLOYED}
+
+
+@dataclass
+class Folder:
+    name: str
+    path: str
+    count: int = 0
+    children: dict[str, Folder] = field(default_factory=dict)
+
+    @property
+    def sorted_children(self) -> list[Folder]:
+        return [self.children[k] for k in sorted(self.children, key=str.lower)]
+
+
+def tree(paths: list[str]) -> Folder:
+    """Folders of the given file paths; each folder counts the files at or below it."""
+    root = Folder("", "")
+    for path in paths:
+        node = root
+        node.count += 1
+        parts = [p for p in path.split("/") if p]
+        for depth, part in enumerate(parts):
+            child = node.children.get(part)
+            if child is None:
+                child = Folder(part, "/".join(parts[: depth + 1]))
+                node.children[part] = child
+            child.count += 1
+            node = child
+    return root
+
+
+def _all_files(core: Core, principal: Principal, project: Project) -> list[File]:
+    found: list[File] = []
+    number = 1
+    while True:
+        batch, total = core_files.list_files(
+            core, principal, ProjectRef(id=project.id), FileFilter(), Page(number, 100)
+        )
+        found.extend(batch)
+        if not batch or number * 100 >= total:
+            return found
+        number += 1
+
+
+async def file_list(console: Console, signed: SignedIn) -> Response:
+    ref = project_of(signed)
+    core, principal = console.service.core, signed.principal
+
+    def load() -> tuple[Project, list[File]]:
+        project = projects.get_project(core, principal, ref)
+        return project, _all_files(core, principal, project)
+
+    project, every = await console.read(signed, "ListFiles", ref, load)
+    folder = signed.request.query_params.get("folder", "").strip("/")
+    shown = [
+        f
+        for f in every
+        if not folder
+        or f.folder_path.strip("/") == folder
+        or f.folder_path.strip("/").startswith(folder + "/")
+    ]
+    shown.sort(key=lambda f: (f.folder_path.lower(), f.name.lower()))
+    return console.page(
+        "files.html",
+        session=signed.session,
+        project=project,
+        root=tree([f.folder_path for f in every]),
+        folder=folder,
+        files=shown,
+    )
+
+
+def _versions(
+    core: Core, principal: Principal, project: Project, file_id: int
+) -> tuple[File, list[FileVersion]]:
+    ref = ProjectRef(id=project.id)
+    every: list[FileVersion] = []
+    number = 1
+    while True:
+        file, batch, total = core_files.list_versions(
+            core, principal, ref, file_id, Page(number, 100)
+        )
+        every.extend(batch)
+        if not batch or number * 100 >= total:
+            break
+        number += 1
+    every.sort(key=lambda v: v.version, reverse=True)
+    return file, every
+
+
+async def _load_versions(
+    console: Console, signed: SignedIn
+) -> tuple[Project, File, list[FileVersion]]:
+    ref, file_id = project_of(signed), _file_id(signed)
+    core, principal = console.service.core, signed.principal
+
+    def load() -> tuple[Project, File, list[FileVersion]]:
+        project = projects.get_project(core, principal, ref)
+        return (project, *_versions(core, principal, project, file_id))
+
+    return await console.read(signed, "ListFileVersions", ref, load)
+
+
+def dev_version(project: Project, versions: list[FileVersion]) -> FileVersion | None:
+    if project.mode == ProjectMode.BASIC:
+        return None
+    for version in versions:
+        if version.status in _IN_DEV:
+            return None if version.change_type == ChangeType.DELETE else version
+    return None
+
+
+def _pick(versions: list[FileVersion], number: int | None) -> FileVersion | None:
+    return next((v for v in versions if v.version == number), None)
+
+
+def _file_id(signed: SignedIn) -> int:
+    value = signed.request.path_params.get("file_id")
+    if not isinstance(value, int):
+        raise Refused(404, "Not found", "No such file.")
+    return value
+
+
+async def file_detail(console: Console, signed: SignedIn) -> Response:
+    project, file, versions = await _load_versions(console, signed)
+    chosen: FileVersion | None = None
+    wanted = signed.request.query_params.get("version")
+    if wanted:
+        chosen = _pick(versions, int(wanted)) if wanted.isdigit() else None
+        if chosen is None:
+            raise Refused(404, "Not found", f"The file {file.id} has no version {wanted}.")
+    dev = dev_version(project, versions)
+    prod = _pick(versions, file.prod_version)
+    return console.page(
+        "file.html",
+        session=signed.session,
+        project=project,
+        file=file,
+        versions=versions,
+        chosen=chosen,
+        dev=dev,
+        prod=prod,
+        basic=project.mode == ProjectMode.BASIC,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRow:
+    kind: str  # "hunk", "same", "del", "add"
+    old: int | None
+    new: int | None
+    text: str
+
+
+def diff_rows(old: str, new: str, context: int = 3) -> list[DiffRow]:
+    """A line diff as table rows with old and new line numbers (empty when equal)."""
+    a, b = old.splitlines(), new.splitlines()
+    rows: list[DiffRow] = []
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        rows.append(
+            DiffRow(
+                "hunk",
+                None,
+                None,
+                f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+            )
+        )
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows.extend(
+                    DiffRow("same", i1 + k + 1, j1 + k + 1, a[i1 + k]) for k in range(i2 - i1)
+                )
+                continue
+            rows.extend(DiffRow("del", i + 1, None, a[i]) for i in range(i1, i2))
+            rows.extend(DiffRow("add", None, j + 1, b[j]) for j in range(j1, j2))
+    return rows
+
+
+def _side(file: File, versions: list[FileVersion], text: str, name: str) -> tuple[str, str]:
+    """(label, content) of one side of a diff."""
+    if text == WORKING:
+        return "Working copy", file.content
+    version = _pick(versions, int(text)) if text.isdigit() else None
+    if version is None:
+        raise Refused(
+            400 if not text.isdigit() else 404,
+            "Bad comparison",
+            f'{name} must be a version of file {file.id} or "{WORKING}" (got {text!r}).',
+        )
+    return f"Version {version.version}", version.content
+
+
+async def file_diff(console: Console, signed: SignedIn) -> Response:
+    project, file, versions = await _load_versions(console, signed)
+    query = signed.request.query_params
+    default_new = str(versions[0].version) if versions else WORKING
+    default_old = str(versions[1].version) if len(versions) > 1 else default_new
+    old_text, new_text = query.get("from", default_old), query.get("to", default_new)
+    old_label, old = _side(file, versions, old_text, "from")
+    new_label, new = _side(file, versions, new_text, "to")
+    rows = diff_rows(old, new)
+    return console.page(
+        "diff.html",
+        session=signed.session,
+        project=project,
+        file=file,
+        versions=versions,
+        old_text=old_text,
+        new_text=new_text,
+        old_label=old_label,
+        new_label=new_label,
+        rows=rows,
+        added=sum(1 for r in rows if r.kind == "add"),
+        removed=sum(1 for r in rows if r.kind == "del"),
+    )

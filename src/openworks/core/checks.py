@@ -1,0 +1,349 @@
+"""The gate between creating a package and executing it: checks, then approval.
+
+::
+
+    package created ──(SkipAllDeployFileExtensions, or no check configured)──┐
+         │ checks configured                                                 │
+         ▼                                                                   │
+    Status 0, hold "checks", CheckingStatus 8                                │
+         │ every run answered (OK / WARN / FAIL), or the deadline passed     │
+         │ (an unanswered run becomes FAIL "no answer within N s")           │
+         ├── all OK/WARN ─▶ CheckingStatus empty ──────────────────────────┐ │
+         │                                                                 ▼ ▼
+         │                                      to PROD and approval.required?
+         │                                        yes: hold "approval"   no: hold released
+         │                                        (core.approvals)       ─▶ worker executes
+         └── any FAIL ─▶ CheckingStatus 7
+               ├── to DEV (a standard-mode commit): hold released, the worker executes it:
+               │     committed (Status 1) but its version cannot be deployed
+               └── to PROD: package blocked at once: Status 2, items 2/4, ErrorMessage
+                     naming the failed checks; the versions go back as after a failed run
+
+Every transition is one transaction. Built-in checks are evaluated by the worker's check
+loop; extensions are asked by webhook (:mod:`openworks.delivery`) and answer through
+CallbackExtension, UpdateIDEEventResult or CheckFileDeployment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from . import packages as _packages
+from .builtin_checks import evaluate, parse_specs
+from .check_ports import CheckEvent, CheckRun, Delivery, RunStatus
+from .context import Core
+from .errors import Invalid, NotFound
+from .extensions import event_message
+from .model import Env, FileVersion, ItemStatus, Package, PackageStatus, Principal, Project
+from .ports import Tx
+from .workspace_settings import load_settings
+
+__all__ = [
+    "HOLD_APPROVAL",
+    "HOLD_CHECKS",
+    "answer_check",
+    "answer_checker_instance",
+    "deploy_blocker",
+    "open_gate",
+    "run_builtin_checks",
+    "settle",
+    "settle_due",
+]
+
+HOLD_CHECKS = "checks"
+HOLD_APPROVAL = "approval"
+CHECKING, FAILED = 8, 7
+RESULTS = frozenset({"OK", "WARN", "FAIL"})
+
+
+def _new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _new_instance_id() -> str:
+    return "ci-" + secrets.token_hex(12)
+
+
+def open_gate(
+    tx: Tx,
+    now: int,
+    principal: Principal,
+    project: Project,
+    package_id: int,
+    event_code: str,
+    skip_checks: bool = False,
+) -> None:
+    """Hold a freshly created package for its checks and/or approval, as configured."""
+    package = tx.package(package_id)
+    if package is None:
+        raise RuntimeError(f"package {package_id} vanished inside its own transaction")
+    settings = load_settings(tx, project.id)
+    to_prod = package.to_env == Env.PROD
+    store = tx.checks()
+    builtin = settings.builtin if event_code != "delete-file" else ()
+    extensions = (
+        [] if skip_checks else store.extensions_for(project.account_id, project.id, event_code)
+    )
+    if skip_checks:
+        builtin = ()
+    if builtin or extensions:
+        deadline = now + int(settings.timeout_seconds * 1000)
+        for item in package.items:
+            version = tx.version(item.file_id, item.file_version)
+            file = tx.file(item.file_id)
+            if version is None or file is None:
+                raise RuntimeError(f"package {package_id} refers to a missing file version")
+            event = CheckEvent(
+                0, _new_message_id(), package.id, project.id, project.account_id, event_code,
+                item.file_id, item.file_version, principal.user_id, version.name, now, deadline,
+            )  # fmt: skip
+            store.insert_event(event)
+            for spec in builtin:
+                store.insert_run(
+                    CheckRun(0, event.id, package.id, "builtin", spec.name, _new_instance_id(),
+                             spec=str(spec))
+                )  # fmt: skip
+            for ext in extensions:
+                run = CheckRun(0, event.id, package.id, "extension", ext.code, _new_instance_id())
+                store.insert_run(run)
+                body = event_message(event, run, project, package, file, version)
+                store.insert_delivery(
+                    Delivery(0, run.id, ext.account_id, ext.code, body, next_attempt=now,
+                             create_time=now)
+                )  # fmt: skip
+        package.hold, package.checking_status = HOLD_CHECKS, CHECKING
+    elif settings.approval_required and to_prod:
+        package.hold = HOLD_APPROVAL
+    else:
+        return
+    tx.update_package(package)
+
+
+# -- settling the gate ------------------------------------------------------------------
+
+
+def _summary(runs: list[CheckRun]) -> str:
+    return "; ".join(f"{r.name}: {r.message}" if r.message else r.name for r in runs)
+
+
+def _block(tx: Tx, package: Package, failed: list[CheckRun], now: int) -> None:
+    """A FAIL on a package bound for production: it ends here, as a failed package."""
+    bad = ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
+    for item in package.items:
+        item.status = bad
+        version = tx.version(item.file_id, item.file_version)
+        if version is not None:
+            _packages._settle_version(tx, package, version, ok=False)
+    package.status = PackageStatus.FAILED
+    package.error_message = f"Blocked by pre-deployment checks: {_summary(failed)}"
+    package.execute_time = now
+    package.hold = None
+
+
+def settle(tx: Tx, package_id: int, now: int) -> bool:
+    """Decide the gate if every run answered or the deadline passed; True if it moved on."""
+    store = tx.checks()
+    package = tx.package(package_id)
+    if package is None or package.status != PackageStatus.READY or package.hold != HOLD_CHECKS:
+        store.close_events(package_id)
+        return False
+    events = store.events_for_package(package_id)
+    runs = store.runs_for_package(package_id)
+    pending = [r for r in runs if r.status == RunStatus.CHECKING]
+    expired = [e for e in events if e.deadline <= now]
+    if pending and not expired:
+        return False
+    for run in pending:
+        event = next(e for e in events if e.id == run.event_id)
+        seconds = (event.deadline - event.create_time) / 1000
+        run.status = RunStatus.FAIL
+        run.message = f"no answer within the workspace's check timeout of {seconds:g} s"
+        run.finish_time = now
+        store.update_run(run)
+    store.close_events(package_id)
+    failed = [r for r in runs if r.status == RunStatus.FAIL]
+    if failed:
+        package.checking_status = FAILED
+        if package.to_env == Env.PROD:
+            _block(tx, package, failed, now)
+        else:
+            package.hold = None
+    else:
+        package.checking_status = None
+        required = load_settings(tx, package.project_id).approval_required
+        package.hold = HOLD_APPROVAL if required and package.to_env == Env.PROD else None
+    tx.update_package(package)
+    return True
+
+
+def settle_due(core: Core) -> list[int]:
+    """Settle every gate whose runs are all answered or whose deadline passed."""
+    now = core.clock()
+    with core.store.transaction() as tx:
+        store = tx.checks()
+        due: list[int] = []
+        for package_id in store.open_package_ids():
+            events = store.events_for_package(package_id)
+            runs = store.runs_for_package(package_id)
+            done = all(r.status != RunStatus.CHECKING for r in runs)
+            if done or any(e.deadline <= now for e in events):
+                due.append(package_id)
+    moved = []
+    for package_id in due:
+        with core.store.transaction(write=True) as tx:
+            if settle(tx, package_id, now):
+                moved.append(package_id)
+    for package_id in moved:
+        core.on_package(package_id)
+    return moved
+
+
+def run_builtin_checks(core: Core, limit: int = 50) -> int:
+    """Evaluate pending built-in runs (one transaction) and settle their packages."""
+    now = core.clock()
+    moved: list[int] = []
+    with core.store.transaction() as tx:
+        if not tx.checks().pending_builtin_runs(1):
+            return 0
+    with core.store.transaction(write=True) as tx:
+        store = tx.checks()
+        runs = store.pending_builtin_runs(limit)
+        touched: dict[int, None] = {}
+        for run in runs:
+            package = tx.package(run.package_id)
+            event = next(
+                (e for e in store.events_for_package(run.package_id) if e.id == run.event_id), None
+            )
+            version = tx.version(event.file_id, event.file_version) if event else None
+            if package is None or version is None:
+                run.status, run.message = RunStatus.FAIL, "the checked file version is missing"
+            else:
+                try:
+                    spec = parse_specs(run.spec)[0]
+                    verdict = evaluate(spec, version, package.to_env == Env.PROD)
+                except Exception as err:  # a check must never wedge the loop
+                    verdict = (RunStatus.FAIL, f"the check could not run: {err}")
+                run.status, run.message = verdict
+            run.finish_time = now
+            store.update_run(run)
+            touched[run.package_id] = None
+        moved = [p for p in touched if settle(tx, p, now)]
+    for package_id in moved:
+        core.on_package(package_id)
+    return len(runs)
+
+
+# -- answers from extensions ------------------------------------------------------------
+
+
+def _record(tx: Tx, run: CheckRun, result: str, message: str, now: int) -> bool:
+    """Store one answer; False if it repeats the stored one (idempotent callbacks)."""
+    if result not in RESULTS:
+        raise Invalid("Invalid.Param", f"CheckResult must be OK, WARN or FAIL, not {result!r}.")
+    if run.status != RunStatus.CHECKING:
+        if run.status == result:
+            return False
+        raise Invalid(
+            "Invalid.Extension.AlreadyAnswered",
+            f"The check {run.name} of this event is already closed with {run.status}"
+            + (f" ({run.message})" if run.message else "")
+            + "; it cannot be changed.",
+        )
+    run.status, run.message, run.finish_time = result, message, now
+    tx.checks().update_run(run)
+    return True
+
+
+def _event_of(tx: Tx, principal: Principal, message_id: str) -> CheckEvent:
+    event = tx.checks().event_by_message(message_id)
+    if event is None or event.account_id != principal.account_id:
+        raise NotFound(
+            "Invalid.Extension.MessageNotFound", f"No extension event has MessageId {message_id}."
+        )
+    return event
+
+
+def answer_check(
+    core: Core,
+    principal: Principal,
+    message_id: str,
+    extension_code: str | None,
+    result: str,
+    message: str | None,
+) -> None:
+    """An extension's verdict on one event (CallbackExtension / UpdateIDEEventResult)."""
+    now = core.clock()
+    with core.store.transaction(write=True) as tx:
+        event = _event_of(tx, principal, message_id)
+        runs = [r for r in tx.checks().runs_for_event(event.id) if r.kind == "extension"]
+        if extension_code:
+            runs = [r for r in runs if r.name == extension_code]
+        elif len(runs) > 1:
+            raise Invalid(
+                "Invalid.Param",
+                f"Several extensions check message {message_id}; specify ExtensionCode.",
+            )
+        if not runs:
+            raise NotFound(
+                "Invalid.Extension.NotBound",
+                f"The extension {extension_code} was not asked to check message {message_id}.",
+            )
+        changed = _record(tx, runs[0], result, message or "", now)
+        moved = changed and settle(tx, event.package_id, now)
+    if moved:
+        core.on_package(event.package_id)
+
+
+def answer_checker_instance(
+    core: Core, principal: Principal, checker_instance_id: str, result: str
+) -> None:
+    """The legacy CheckFileDeployment path: the run named by its CheckerInstanceId."""
+    now = core.clock()
+    with core.store.transaction(write=True) as tx:
+        run = tx.checks().run_by_instance(checker_instance_id)
+        event = None
+        if run is not None:
+            event = next(
+                (e for e in tx.checks().events_for_package(run.package_id) if e.id == run.event_id),
+                None,
+            )
+        if run is None or event is None or event.account_id != principal.account_id:
+            raise NotFound(
+                "Invalid.Extension.CheckerNotFound",
+                f"No file deployment check has CheckerInstanceId {checker_instance_id}.",
+            )
+        changed = _record(tx, run, result, "", now)
+        moved = changed and settle(tx, run.package_id, now)
+    if moved:
+        core.on_package(run.package_id)
+
+
+# -- what the deploy path asks ----------------------------------------------------------
+
+
+def deploy_blocker(tx: Tx, version: FileVersion) -> Invalid | None:
+    """Why the checks of this version's commit forbid deploying it, or None."""
+    if version.package_id is None:
+        return None
+    package = tx.package(version.package_id)
+    if package is None:
+        return None
+    runs = tx.checks().runs_for_package(package.id)
+    where = f"version {version.version} of file {version.file_id} (package {package.id})"
+    if package.hold == HOLD_CHECKS or package.checking_status == CHECKING:
+        waiting = [r.name for r in runs if r.status == RunStatus.CHECKING]
+        return Invalid(
+            "Invalid.Deploy.CheckPending",
+            f"The pre-deployment checks of {where} are still running (CheckingStatus 8; "
+            f"waiting for {', '.join(waiting) or 'the gate to settle'}). Poll GetDeployment "
+            "until CheckingStatus is empty.",
+        )
+    if package.checking_status == FAILED:
+        failed = [r for r in runs if r.status == RunStatus.FAIL]
+        return Invalid(
+            "Invalid.Deploy.CheckFailed",
+            f"The pre-deployment check of {where} failed (CheckingStatus 7): "
+            f"{_summary(failed)}. Fix the file and submit it again.",
+        )
+    return None

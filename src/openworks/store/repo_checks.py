@@ -1,0 +1,320 @@
+"""Repository for checks, extensions, settings and the outbox (``Tx.checks()``).
+
+Implements :class:`openworks.core.check_ports.CheckStore` on the connection of the
+surrounding :class:`~openworks.store.repo.SqlTx`, so every call joins its transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from openworks.core.check_ports import CheckEvent, CheckRun, Delivery, Extension, ProcessFilter
+from openworks.core.ports import Page
+
+from .schema import users
+from .schema_checks import (
+    check_events,
+    check_runs,
+    extension_workspaces,
+    extensions,
+    outbox,
+    workspace_settings,
+)
+
+__all__ = ["SqlCheckStore"]
+
+_EVENT_ATTRS = (
+    "message_id",
+    "package_id",
+    "project_id",
+    "account_id",
+    "event_code",
+    "file_id",
+    "file_version",
+    "operator",
+    "process_name",
+    "create_time",
+    "deadline",
+    "open",
+)
+_RUN_ATTRS = (
+    "event_id",
+    "package_id",
+    "kind",
+    "name",
+    "spec",
+    "checker_instance_id",
+    "status",
+    "message",
+    "finish_time",
+)
+_DELIVERY_ATTRS = (
+    "run_id",
+    "account_id",
+    "extension_code",
+    "body",
+    "state",
+    "attempts",
+    "next_attempt",
+    "last_error",
+    "create_time",
+)
+
+
+def _event(row: Row[Any]) -> CheckEvent:
+    m = row._mapping
+    values = {a: m[a] for a in _EVENT_ATTRS}
+    values["open"] = bool(values["open"])
+    return CheckEvent(id=m["id"], **values)
+
+
+def _run(row: Row[Any]) -> CheckRun:
+    m = row._mapping
+    return CheckRun(id=m["id"], **{a: m[a] for a in _RUN_ATTRS})
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    m = row._mapping
+    return Delivery(id=m["id"], **{a: m[a] for a in _DELIVERY_ATTRS})
+
+
+class SqlCheckStore:
+    """Implements :class:`openworks.core.check_ports.CheckStore`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # workspace settings ---------------------------------------------------------------
+    def settings(self, project_id: int) -> dict[str, str]:
+        stmt = select(workspace_settings.c.key, workspace_settings.c.value).where(
+            workspace_settings.c.project_id == project_id
+        )
+        return {r.key: r.value for r in self.conn.execute(stmt)}
+
+    def set_setting(self, project_id: int, key: str, value: str | None) -> None:
+        self.conn.execute(
+            delete(workspace_settings).where(
+                workspace_settings.c.project_id == project_id, workspace_settings.c.key == key
+            )
+        )
+        if value is not None:
+            self.conn.execute(
+                insert(workspace_settings).values(project_id=project_id, key=key, value=value)
+            )
+
+    # extensions -----------------------------------------------------------------------
+    def _extension(self, row: Row[Any]) -> Extension:
+        m = row._mapping
+        bound = select(extension_workspaces.c.project_id).where(
+            extension_workspaces.c.account_id == m["account_id"],
+            extension_workspaces.c.code == m["code"],
+        )
+        return Extension(
+            account_id=m["account_id"],
+            code=m["code"],
+            name=m["name"],
+            events=[e for e in m["events"].split(",") if e],
+            url=m["url"],
+            secret=m["secret"],
+            owner=m["owner"],
+            create_time=m["create_time"],
+            description=m["description"],
+            status=m["status"],
+            project_ids=sorted(int(p) for p in self.conn.execute(bound).scalars()),
+        )
+
+    def extension(self, account_id: str, code: str) -> Extension | None:
+        row = self.conn.execute(
+            select(extensions).where(
+                extensions.c.account_id == account_id, extensions.c.code == code
+            )
+        ).first()
+        return self._extension(row) if row else None
+
+    def insert_extension(self, extension: Extension) -> None:
+        self.conn.execute(
+            insert(extensions).values(
+                account_id=extension.account_id,
+                code=extension.code,
+                name=extension.name,
+                description=extension.description,
+                events=",".join(extension.events),
+                url=extension.url,
+                secret=extension.secret,
+                status=extension.status,
+                owner=extension.owner,
+                create_time=extension.create_time,
+            )
+        )
+        if extension.project_ids:
+            self.conn.execute(
+                insert(extension_workspaces),
+                [
+                    {"account_id": extension.account_id, "code": extension.code, "project_id": p}
+                    for p in extension.project_ids
+                ],
+            )
+
+    def delete_extension(self, account_id: str, code: str) -> bool:
+        self.conn.execute(
+            delete(extension_workspaces).where(
+                extension_workspaces.c.account_id == account_id,
+                extension_workspaces.c.code == code,
+            )
+        )
+        result = self.conn.execute(
+            delete(extensions).where(
+                extensions.c.account_id == account_id, extensions.c.code == code
+            )
+        )
+        return bool(result.rowcount)
+
+    def list_extensions(self, account_id: str, page: Page) -> tuple[list[Extension], int]:
+        where = extensions.c.account_id == account_id
+        total = self.conn.execute(
+            select(func.count()).select_from(extensions).where(where)
+        ).scalar_one()
+        stmt = (
+            select(extensions)
+            .where(where)
+            .order_by(extensions.c.code)
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        return [self._extension(r) for r in self.conn.execute(stmt)], int(total)
+
+    def extensions_for(self, account_id: str, project_id: int, event_code: str) -> list[Extension]:
+        stmt = select(extensions).where(extensions.c.account_id == account_id)
+        found = [self._extension(r) for r in self.conn.execute(stmt.order_by(extensions.c.code))]
+        return [
+            e
+            for e in found
+            if event_code in e.events and (not e.project_ids or project_id in e.project_ids)
+        ]
+
+    # events and runs ------------------------------------------------------------------
+    def insert_event(self, event: CheckEvent) -> int:
+        values = {a: getattr(event, a) for a in _EVENT_ATTRS}
+        result = self.conn.execute(insert(check_events).values(values).returning(check_events.c.id))
+        event.id = int(result.scalar_one())
+        return event.id
+
+    def event_by_message(self, message_id: str) -> CheckEvent | None:
+        row = self.conn.execute(
+            select(check_events).where(check_events.c.message_id == message_id)
+        ).first()
+        return _event(row) if row else None
+
+    def events_for_package(self, package_id: int) -> list[CheckEvent]:
+        stmt = (
+            select(check_events)
+            .where(check_events.c.package_id == package_id)
+            .order_by(check_events.c.id)
+        )
+        return [_event(r) for r in self.conn.execute(stmt)]
+
+    def close_events(self, package_id: int) -> None:
+        self.conn.execute(
+            update(check_events).where(check_events.c.package_id == package_id).values(open=False)
+        )
+
+    def open_package_ids(self) -> list[int]:
+        stmt = (
+            select(check_events.c.package_id)
+            .where(check_events.c.open.is_(True))
+            .distinct()
+            .order_by(check_events.c.package_id)
+        )
+        return [int(p) for p in self.conn.execute(stmt).scalars()]
+
+    def insert_run(self, run: CheckRun) -> int:
+        values = {a: getattr(run, a) for a in _RUN_ATTRS}
+        result = self.conn.execute(insert(check_runs).values(values).returning(check_runs.c.id))
+        run.id = int(result.scalar_one())
+        return run.id
+
+    def update_run(self, run: CheckRun) -> None:
+        self.conn.execute(
+            update(check_runs)
+            .where(check_runs.c.id == run.id)
+            .values(status=run.status, message=run.message, finish_time=run.finish_time)
+        )
+
+    def run(self, run_id: int) -> CheckRun | None:
+        row = self.conn.execute(select(check_runs).where(check_runs.c.id == run_id)).first()
+        return _run(row) if row else None
+
+    def run_by_instance(self, checker_instance_id: str) -> CheckRun | None:
+        row = self.conn.execute(
+            select(check_runs).where(check_runs.c.checker_instance_id == checker_instance_id)
+        ).first()
+        return _run(row) if row else None
+
+    def runs_for_event(self, event_id: int) -> list[CheckRun]:
+        stmt = select(check_runs).where(check_runs.c.event_id == event_id)
+        return [_run(r) for r in self.conn.execute(stmt.order_by(check_runs.c.id))]
+
+    def runs_for_package(self, package_id: int) -> list[CheckRun]:
+        stmt = select(check_runs).where(check_runs.c.package_id == package_id)
+        return [_run(r) for r in self.conn.execute(stmt.order_by(check_runs.c.id))]
+
+    def pending_builtin_runs(self, limit: int) -> list[CheckRun]:
+        stmt = (
+            select(check_runs)
+            .where(check_runs.c.kind == "builtin", check_runs.c.status == "CHECKING")
+            .order_by(check_runs.c.id)
+            .limit(limit)
+        )
+        return [_run(r) for r in self.conn.execute(stmt)]
+
+    def list_events(
+        self, project_id: int, flt: ProcessFilter
+    ) -> list[tuple[CheckEvent, list[CheckRun]]]:
+        cond = [
+            check_events.c.project_id == project_id,
+            check_events.c.event_code == flt.event_code,
+        ]
+        if flt.message_id:
+            cond.append(check_events.c.message_id == flt.message_id)
+        if flt.operator:
+            cond.append(check_events.c.operator == flt.operator)
+        stmt = select(check_events).where(*cond).order_by(check_events.c.id.desc())
+        events = [_event(r) for r in self.conn.execute(stmt)]
+        return [(e, self.runs_for_event(e.id)) for e in events]
+
+    # webhook outbox -------------------------------------------------------------------
+    def insert_delivery(self, delivery: Delivery) -> int:
+        values = {a: getattr(delivery, a) for a in _DELIVERY_ATTRS}
+        result = self.conn.execute(insert(outbox).values(values).returning(outbox.c.id))
+        delivery.id = int(result.scalar_one())
+        return delivery.id
+
+    def due_deliveries(self, now: int, limit: int) -> list[Delivery]:
+        stmt = (
+            select(outbox)
+            .where(outbox.c.state == "PENDING", outbox.c.next_attempt <= now)
+            .order_by(outbox.c.next_attempt, outbox.c.id)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_delivery(r) for r in self.conn.execute(stmt)]
+
+    def update_delivery(self, delivery: Delivery) -> None:
+        self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery.id)
+            .values(
+                state=delivery.state,
+                attempts=delivery.attempts,
+                next_attempt=delivery.next_attempt,
+                last_error=delivery.last_error,
+            )
+        )
+
+    # people ---------------------------------------------------------------------------
+    def user_id_by_name(self, account_id: str, name: str) -> str | None:
+        stmt = select(users.c.id).where(users.c.account_id == account_id, users.c.name == name)
+        return self.conn.execute(stmt).scalar()

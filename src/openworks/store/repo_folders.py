@@ -1,0 +1,238 @@
+"""Repository methods for workflows, folders, parse notes and node listings.
+
+Mixed into :class:`openworks.store.repo.SqlTx`; every method uses ``self.conn`` (the
+transaction's connection) and maps rows to :mod:`openworks.core.folder_model`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+
+from openworks.core.folder_model import Business, Folder, ParseNote
+from openworks.core.model import DeletedStatus, Node
+from openworks.core.ports import Page
+
+from .schema import files, nodes
+from .schema_folders import businesses, file_parse_notes, folders
+
+__all__ = ["FoldersRepo"]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _business(row: Row[Any]) -> Business:
+    m = row._mapping
+    return Business(
+        id=m["id"],
+        project_id=m["project_id"],
+        name=m["name"],
+        owner=m["owner"],
+        create_time=m["create_time"],
+        modify_time=m["modify_time"],
+        description=m["description"],
+        use_type=m["use_type"],
+    )
+
+
+def _folder(row: Row[Any]) -> Folder:
+    m = row._mapping
+    return Folder(
+        id=m["id"],
+        project_id=m["project_id"],
+        path=m["path"],
+        parent_path=m["parent_path"],
+        business_id=m["business_id"],
+        create_time=m["create_time"],
+    )
+
+
+class FoldersRepo:
+    conn: Connection
+
+    def _node(self, row: Row[Any]) -> Node:  # provided by SqlTx
+        raise NotImplementedError
+
+    # nodes ------------------------------------------------------------------------
+    def list_nodes(self, project_id: int, env: int) -> list[Node]:
+        stmt = (
+            select(nodes)
+            .where(nodes.c.project_id == project_id, nodes.c.env == env)
+            .order_by(nodes.c.node_id)
+        )
+        return [self._node(r) for r in self.conn.execute(stmt)]
+
+    def set_node_status(self, env: int, node_id: int, status: str) -> None:
+        self.conn.execute(
+            update(nodes)
+            .where(nodes.c.env == env, nodes.c.node_id == node_id)
+            .values(status=status)
+        )
+
+    # businesses -------------------------------------------------------------------
+    def business(self, business_id: int) -> Business | None:
+        row = self.conn.execute(select(businesses).where(businesses.c.id == business_id)).first()
+        return _business(row) if row else None
+
+    def business_by_name(self, project_id: int, name: str) -> Business | None:
+        row = self.conn.execute(
+            select(businesses).where(
+                businesses.c.project_id == project_id, businesses.c.name_key == name.lower()
+            )
+        ).first()
+        return _business(row) if row else None
+
+    def _business_values(self, b: Business) -> dict[str, Any]:
+        return {
+            "project_id": b.project_id,
+            "name": b.name,
+            "name_key": b.name.lower(),
+            "description": b.description,
+            "owner": b.owner,
+            "use_type": b.use_type,
+            "create_time": b.create_time,
+            "modify_time": b.modify_time,
+        }
+
+    def insert_business(self, business: Business) -> int:
+        result = self.conn.execute(
+            insert(businesses).values(self._business_values(business)).returning(businesses.c.id)
+        )
+        business.id = int(result.scalar_one())
+        return business.id
+
+    def update_business(self, business: Business) -> None:
+        self.conn.execute(
+            update(businesses)
+            .where(businesses.c.id == business.id)
+            .values(self._business_values(business))
+        )
+
+    def delete_business(self, business_id: int) -> None:
+        self.conn.execute(delete(folders).where(folders.c.business_id == business_id))
+        self.conn.execute(delete(businesses).where(businesses.c.id == business_id))
+
+    def list_businesses(
+        self, project_id: int, keyword: str | None, page: Page
+    ) -> tuple[list[Business], int]:
+        where = businesses.c.project_id == project_id
+        if keyword:
+            pattern = f"%{_escape_like(keyword.lower())}%"
+            where = and_(where, businesses.c.name_key.like(pattern, escape="\\"))
+        total = self.conn.execute(
+            select(func.count()).select_from(businesses).where(where)
+        ).scalar_one()
+        stmt = (
+            select(businesses)
+            .where(where)
+            .order_by(businesses.c.id)
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        return [_business(r) for r in self.conn.execute(stmt)], int(total)
+
+    # folders ----------------------------------------------------------------------
+    def folder(self, folder_id: str) -> Folder | None:
+        row = self.conn.execute(select(folders).where(folders.c.id == folder_id)).first()
+        return _folder(row) if row else None
+
+    def folder_by_path(self, project_id: int, path: str) -> Folder | None:
+        row = self.conn.execute(
+            select(folders).where(folders.c.project_id == project_id, folders.c.path == path)
+        ).first()
+        return _folder(row) if row else None
+
+    def insert_folder(self, folder: Folder) -> None:
+        self.conn.execute(
+            insert(folders).values(
+                id=folder.id,
+                project_id=folder.project_id,
+                path=folder.path,
+                parent_path=folder.parent_path,
+                business_id=folder.business_id,
+                create_time=folder.create_time,
+            )
+        )
+
+    def delete_folder(self, folder_id: str) -> None:
+        self.conn.execute(delete(folders).where(folders.c.id == folder_id))
+
+    def child_folders(
+        self, project_id: int, parent_path: str, page: Page | None
+    ) -> tuple[list[Folder], int]:
+        where = and_(folders.c.project_id == project_id, folders.c.parent_path == parent_path)
+        total = self.conn.execute(
+            select(func.count()).select_from(folders).where(where)
+        ).scalar_one()
+        stmt = select(folders).where(where).order_by(folders.c.path)
+        if page is not None:
+            stmt = stmt.limit(page.size).offset(page.offset)
+        return [_folder(r) for r in self.conn.execute(stmt)], int(total)
+
+    def _under(self, column: Any, path: str) -> Any:
+        return or_(column == path, column.like(f"{_escape_like(path)}/%", escape="\\"))
+
+    def move_folder_tree(self, project_id: int, old_path: str, new_path: str) -> None:
+        """Rename ``old_path`` to ``new_path`` in folder rows and live files below it."""
+
+        def moved(path: str) -> str:
+            return new_path + path[len(old_path) :]
+
+        rows = self.conn.execute(
+            select(folders.c.id, folders.c.path, folders.c.parent_path).where(
+                folders.c.project_id == project_id, self._under(folders.c.path, old_path)
+            )
+        ).all()
+        for row in rows:
+            parent = moved(row.parent_path) if row.path != old_path else row.parent_path
+            self.conn.execute(
+                update(folders)
+                .where(folders.c.id == row.id)
+                .values(path=moved(row.path), parent_path=parent)
+            )
+        file_rows = self.conn.execute(
+            select(files.c.id, files.c.folder_path).where(
+                files.c.project_id == project_id, self._under(files.c.folder_path, old_path)
+            )
+        ).all()
+        for file_row in file_rows:
+            self.conn.execute(
+                update(files)
+                .where(files.c.id == file_row.id)
+                .values(folder_path=moved(file_row.folder_path))
+            )
+
+    def count_live_files_in(self, project_id: int, path: str) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(files)
+            .where(
+                files.c.project_id == project_id,
+                files.c.deleted_status == DeletedStatus.NORMAL,
+                self._under(files.c.folder_path, path),
+            )
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
+    # parse notes ------------------------------------------------------------------
+    def set_parse_note(self, note: ParseNote) -> None:
+        self.conn.execute(
+            delete(file_parse_notes).where(file_parse_notes.c.file_id == note.file_id)
+        )
+        self.conn.execute(
+            insert(file_parse_notes).values(
+                file_id=note.file_id, ok=note.ok, message=note.message, parse_time=note.parse_time
+            )
+        )
+
+    def parse_note(self, file_id: int) -> ParseNote | None:
+        row = self.conn.execute(
+            select(file_parse_notes).where(file_parse_notes.c.file_id == file_id)
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return ParseNote(m["file_id"], bool(m["ok"]), m["message"], m["parse_time"])
