@@ -47,9 +47,7 @@ def wait_for_deployment(
         if deployment.status != 0:
             raise DeploymentFailed(deployment_id, deployment.status, deployment.error_message)
         time.sleep(interval)
-    raise DeploymentTimeout(
-        f"deployment {deployment_id} still running after {max_polls} polls"
-    )
+    raise DeploymentTimeout(f"deployment {deployment_id} still running after {max_polls} polls")
 
 
 def deploy_sql(

@@ -67,7 +67,7 @@ from openworks.worker import Worker
 from .config import Settings
 from .throttling import admit, build_limiter
 
-__all__ = ["KeyCache", "Service", "build_service", "create_app"]
+__all__ = ["KeyCache", "Service", "app_from_env", "build_service", "create_app"]
 
 log = logging.getLogger("openworks.access")
 errlog = logging.getLogger("openworks.error")
@@ -121,6 +121,22 @@ class Service:
     security: Security | None = None  # STS credentials and the audit trail
 
 
+def make_nonce_cache(settings: Settings, engine: Engine) -> NonceCache:
+    """The replay cache this process shares with its siblings (see Settings.nonce_store)."""
+    store = settings.resolved_nonce_store()
+    if store == "redis":
+        import redis
+
+        from openworks.store.nonces import RedisNonceCache
+
+        return RedisNonceCache(redis.Redis.from_url(settings.redis_url or ""))
+    if store == "database":
+        from openworks.store.nonces import DatabaseNonceCache
+
+        return DatabaseNonceCache(engine)
+    return MemoryNonceCache()
+
+
 def build_service(settings: Settings) -> Service:
     """Open the database, apply migrations, register the root key, prepare the worker."""
     key_id, secret, dev = settings.root_key()
@@ -140,7 +156,7 @@ def build_service(settings: Settings) -> Service:
         core,
         worker,
         KeyCache(engine, box),
-        MemoryNonceCache(),
+        make_nonce_cache(settings, engine),
         key_id,
         dev,
         limiter=limiter,
@@ -300,3 +316,9 @@ def create_app(service: Service) -> Starlette:
         app.router.routes[:0] = control_routes(service)
     # -- end test control --------------------------------------------------------------
     return app
+
+
+def app_from_env() -> Starlette:
+    """ASGI factory for ``serve --workers N``: settings from ``OPENWORKS_*`` variables."""
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(build_service(Settings.from_env()))

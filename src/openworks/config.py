@@ -6,7 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from openworks.store.db import default_database_url
+from openworks.store.db import default_database_url, is_sqlite
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -52,6 +52,11 @@ class Settings:
     redis_url: str | None = None
     # Test control API under /_openworks/ (issue 9; `serve --control`, OPENWORKS_CONTROL=1).
     control: bool = False
+    # Scale-out (docs/deploy.md): API processes started by this command, and where signature
+    # nonces are remembered: "auto" = Redis if configured, else the database when several
+    # processes may share it (more than one process, or PostgreSQL), else memory.
+    processes: int = 1
+    nonce_store: str = "auto"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -67,9 +72,47 @@ class Settings:
             "max_inflight": int(env.get("OPENWORKS_MAX_INFLIGHT") or "128"),
             "redis_url": env.get("OPENWORKS_REDIS_URL") or None,
             "control": env.get("OPENWORKS_CONTROL", "").lower() in ("1", "true", "yes", "on"),
+            "processes": int(env.get("OPENWORKS_PROCESSES") or "1"),
+            "nonce_store": env.get("OPENWORKS_NONCE_STORE") or "auto",
+            "run_worker": env.get("OPENWORKS_RUN_WORKER", "1").lower() not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The ``OPENWORKS_*`` variables that make :meth:`from_env` rebuild these settings."""
+        values = {
+            "OPENWORKS_HOST": self.host,
+            "OPENWORKS_PORT": str(self.port),
+            "OPENWORKS_DATABASE_URL": self.database_url,
+            "OPENWORKS_ACCOUNT_ID": self.account_id,
+            "OPENWORKS_THROTTLE": self.throttle,
+            "OPENWORKS_MAX_INFLIGHT": str(self.max_inflight),
+            "OPENWORKS_REDIS_URL": self.redis_url or "",
+            "OPENWORKS_CONTROL": "1" if self.control else "",
+            "OPENWORKS_PROCESSES": str(self.processes),
+            "OPENWORKS_NONCE_STORE": self.nonce_store,
+            "OPENWORKS_RUN_WORKER": "1" if self.run_worker else "0",
+        }
+        if self.access_key_id and self.access_key_secret:
+            values["OPENWORKS_ACCESS_KEY_ID"] = self.access_key_id
+            values["OPENWORKS_ACCESS_KEY_SECRET"] = self.access_key_secret
+        return values
+
+    def resolved_nonce_store(self) -> str:
+        """``memory``, ``database`` or ``redis``: where this server remembers nonces."""
+        if self.nonce_store not in ("auto", "memory", "database", "redis"):
+            raise ConfigError(
+                f"Unknown nonce store {self.nonce_store!r}: use auto, memory, database or redis."
+            )
+        if self.nonce_store == "redis" and not self.redis_url:
+            raise ConfigError("The redis nonce store needs OPENWORKS_REDIS_URL (--redis-url).")
+        if self.nonce_store != "auto":
+            return self.nonce_store
+        if self.redis_url:
+            return "redis"
+        shared = self.processes > 1 or not is_sqlite(self.database_url)
+        return "database" if shared else "memory"
 
     def root_key(self) -> tuple[str, str, bool]:
         """The root account's key pair and whether it is the development pair.

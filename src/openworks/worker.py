@@ -60,8 +60,10 @@ class Worker:
         count = 0
         while not self._stop.is_set():
             try:
-                if run_next_package(self.core) is None:
+                executed = run_next_package(self.core)
+                if executed is None:
                     break
+                log.debug("executed package %d", executed)
             except Exception:
                 log.exception("package execution failed")
                 self._stop.wait(0.5)

@@ -78,10 +78,15 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], log_path: Path) ->
 
 
 def start_server(
-    tmp: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    database_url: str | None = None,
 ) -> RunningServer:
+    """``openworks serve`` on a free port; a fresh database unless one is given."""
     port = free_port()
-    database_url = fresh_database_url("srv") if postgres_base() else f"sqlite:///{tmp}/ow.db"
+    if database_url is None:
+        database_url = fresh_database_url("srv") if postgres_base() else f"sqlite:///{tmp}/ow.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKS_")}
     env.update({"XDG_DATA_HOME": str(tmp / "xdg"), "NO_PROXY": "*", "no_proxy": "*"})
     env.update(extra_env or {})

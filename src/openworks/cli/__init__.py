@@ -30,5 +30,6 @@ from . import (  # noqa: E402,F401
     sts,
     sync,  # issue 9: ship a folder
     users,
+    worker,
     workspace,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -49,6 +50,31 @@ __all__ = ["serve"]
     help="Enable the test-control API under /_openworks/ (reset, modes, forced failures; "
     "root AccessKey as HTTP Basic credentials). For test servers only.",
 )
+@click.option(
+    "--workers",
+    "processes",
+    envvar="OPENWORKS_PROCESSES",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="API processes to start on this port (each also runs a package worker unless "
+    "--no-worker).",
+)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    default=False,
+    help="Serve the API only; run `openworks worker` elsewhere to execute packages.",
+)
+@click.option(
+    "--nonce-store",
+    envvar="OPENWORKS_NONCE_STORE",
+    type=click.Choice(["auto", "memory", "database", "redis"]),
+    default="auto",
+    show_default=True,
+    help="Where signature nonces are remembered for replay protection (auto: Redis if "
+    "configured, else the database when processes may share it, else memory).",
+)
 def serve(
     host: str,
     port: int,
@@ -58,6 +84,9 @@ def serve(
     max_inflight: int | None,
     redis_url: str | None,
     control: bool,
+    processes: int,
+    no_worker: bool,
+    nonce_store: str,
 ) -> None:
     """Run the API server (with the package worker in the same process)."""
     import uvicorn
@@ -75,6 +104,9 @@ def serve(
         max_inflight=max_inflight,
         redis_url=redis_url,
         control=control or None,
+        processes=processes,
+        run_worker=False if no_worker else None,
+        nonce_store=nonce_store,
     )
     try:
         service = build_service(settings)
@@ -97,5 +129,26 @@ def serve(
     )
     if settings.control:
         click.echo("openworks: test control API enabled under /_openworks/ (root key only)")
+    click.echo(
+        f"openworks: {settings.processes} API process(es), package worker "
+        f"{'in each' if settings.run_worker else 'not started (--no-worker)'}, nonces in "
+        f"{settings.resolved_nonce_store()}"
+    )
     click.echo(f"openworks: listening on http://{host}:{port}")
-    uvicorn.run(create_app(service), host=host, port=port, access_log=False, log_level=log_level)
+    if settings.processes == 1:
+        app = create_app(service)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level)
+        return
+    # Several processes: each child builds its own service from the environment; the
+    # migrations and the root key are already in place, done once above.
+    service.engine.dispose()
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "openworks.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.processes,
+        access_log=False,
+        log_level=log_level,
+    )

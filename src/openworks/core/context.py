@@ -24,3 +24,7 @@ class Core:
     store: Store
     clock: Callable[[], int] = now_ms
     on_package: Callable[[int], None] = field(default=_ignore)
+    # Called with the package id inside the executing transaction, after the package has
+    # been applied and before it commits. Tests use it to hold a package mid-execution
+    # (`openworks worker` honours OPENWORKS_TEST_EXECUTION_PAUSE_MS).
+    inside_execution: Callable[[int], None] = field(default=_ignore)

@@ -462,6 +462,7 @@ def run_next_package(core: Core) -> int | None:
                 return None
             claimed = package.id
             execute_package(tx, package, core.clock())
+            core.inside_execution(package.id)
             return package.id
     except Exception:
         if claimed is not None:

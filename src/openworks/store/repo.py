@@ -24,8 +24,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from openworks.core.context import now_ms
+from openworks.core.errors import Invalid
 from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
@@ -128,6 +130,7 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._locking = conn.dialect.name == "postgresql" and bool(conn.info.get("write"))
 
     # accounts and users ---------------------------------------------------------------
     def user_name(self, user_id: str) -> str | None:
@@ -194,7 +197,12 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     # files and versions ---------------------------------------------------------------
     def file(self, file_id: int) -> File | None:
-        row = self.conn.execute(select(files).where(files.c.id == file_id)).first()
+        stmt = select(files).where(files.c.id == file_id)
+        if self._locking:
+            # a write transaction reads a file in order to change it (versions, packages):
+            # on PostgreSQL take the row lock now so concurrent commits of one file queue
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
         return _file(row) if row else None
 
     def file_by_node(self, project_id: int, node_id: int) -> File | None:
@@ -522,7 +530,15 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[SqlTx]:
+        """One transaction; a constraint violation raced in by a concurrent request becomes
+        the domain error ``Invalid.Conflict`` (retryable) instead of a server error."""
         with self.engine.connect() as conn:
             conn.info["write"] = write
-            with conn.begin():
-                yield SqlTx(conn)
+            try:
+                with conn.begin():
+                    yield SqlTx(conn)
+            except IntegrityError as err:
+                raise Invalid(
+                    "Invalid.Conflict",
+                    "A concurrent request changed the same object; retry the call.",
+                ) from err

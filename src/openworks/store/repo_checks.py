@@ -267,6 +267,8 @@ class SqlCheckStore:
             .order_by(check_runs.c.id)
             .limit(limit)
         )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
         return [_run(r) for r in self.conn.execute(stmt)]
 
     def list_events(

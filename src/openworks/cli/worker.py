@@ -1,0 +1,65 @@
+"""``openworks worker``: execute deployment packages without serving the API.
+
+Any number of workers (and of `serve` processes with their own workers) may run against one
+database: packages are claimed in transactions, so each runs exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from types import FrameType
+
+import click
+
+from . import main
+from .common import DATABASE_URL
+
+__all__ = ["worker"]
+
+
+@main.command()
+@DATABASE_URL
+@click.option("--log-level", default="info", show_default=True)
+def worker(database_url: str | None, log_level: str) -> None:
+    """Run a package worker (and the check/extension loop) until interrupted."""
+    from openworks.config import Settings
+    from openworks.core.context import Core
+    from openworks.store import SqlStore, make_engine, migrate
+    from openworks.worker import Worker
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    settings = Settings.from_env(database_url=database_url)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    core = Core(SqlStore(engine))
+    pause_ms = int(os.environ.get("OPENWORKS_TEST_EXECUTION_PAUSE_MS") or "0")
+    if pause_ms:
+        log = logging.getLogger("openworks.worker")
+
+        def pause(package_id: int) -> None:
+            log.warning(
+                "holding package %s mid-execution for %d ms (test hook)", package_id, pause_ms
+            )
+            time.sleep(pause_ms / 1000)
+
+        core.inside_execution = pause
+    runner = Worker(core, idle_seconds=0.2)
+    core.on_package = runner.notify
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    click.echo(f"openworks: worker running on {engine.url.render_as_string(hide_password=True)}")
+    stopped.wait()
+    runner.stop()
+    engine.dispose()
