@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -86,6 +84,9 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Apply every Alembic migration up to the heads (idempotent)."""
+    from alembic import command  # imported here: alembic costs start-up time elsewhere
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:
