@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -70,6 +71,9 @@ from .throttling import admit, build_limiter
 __all__ = ["KeyCache", "Service", "app_from_env", "build_service", "create_app"]
 
 log = logging.getLogger("openworks.access")
+
+# Threads that run handlers (see lifespan); the database pool is sized to match.
+API_THREADS = 12
 errlog = logging.getLogger("openworks.error")
 
 
@@ -291,6 +295,9 @@ def create_app(service: Service) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Handlers are CPU-bound Python under one GIL: more threads than pooled database
+        # connections only adds hand-offs and pool waits.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         if settings.run_worker:
             service.worker.start()
         try:

@@ -12,10 +12,11 @@ in a context variable::
     enforcing(op) ─▶ rule missing? ───────────────▶ Forbidden.Access (fail closed)
          │
          ├─ account scope: root-only rule and caller not root ─▶ Forbidden.Access
-         ├─ workspace scope: request names a workspace, or the operation writes
+         ├─ workspace scope, the operation writes
          │     └─ authorize(...) before the handler ─▶ ProjectNotExists / UserNotInProject /
          │                                             Forbidden.Access / ...OwnerOrAdmin
-         └─ handler ─▶ resolve_project / authorize_project (re-check the rule; mark checked)
+         └─ handler ─▶ resolve_project / authorize_project (check the rule; mark checked)
+                 ├─ handler error before any check ─▶ authorize(...) first: access errors win
                  └─ a workspace read that checked nothing ─▶ refused after the fact
 """
 
@@ -27,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from .context import Core
-from .errors import Forbidden, Invalid
+from .errors import DomainError, Forbidden, Invalid
 from .model import Principal, Project
 from .ports import Tx
 from .roles import MATRIX, OWNER, Permission, Rule, Scope, holders, permits
@@ -147,9 +148,18 @@ def enforcing(
             if not permits(rule, 0, frozenset(), principal.is_root):
                 raise _denied(operation, rule.permission, None)
             guard.checked = True
-        elif ref.given or writes:
+        elif writes:
             authorize(core, principal, ref)
-        yield guard
+        # Reads check inside the handler's own transaction (resolve_project) instead of in a
+        # transaction of their own first: one round of queries less on the hot read path.
+        try:
+            yield guard
+        except DomainError:
+            if not guard.checked and ref.given:
+                # the handler failed before checking: an unauthorised caller must get the
+                # access error, not learn anything from the handler's error
+                authorize(core, principal, ref)
+            raise
         if not guard.checked:
             raise Forbidden(
                 "Forbidden.Access", f"{operation} did not check workspace access; refused."

@@ -49,7 +49,10 @@ def _sqlite_engine(url: str) -> Engine:
 
         kwargs["poolclass"] = StaticPool
     else:
-        kwargs["pool_size"] = 8
+        # as many pooled connections as request threads (API_THREADS in app.py) plus the
+        # worker's: connections are never closed and reopened under load, so each keeps its
+        # page cache warm
+        kwargs["pool_size"] = 16
         kwargs["max_overflow"] = 8
     engine = create_engine(url, **kwargs)
 
@@ -62,7 +65,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -79,7 +82,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         return _sqlite_engine(url)
     if not pool:
         return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=16, max_overflow=8, pool_pre_ping=True)
 
 
 def migrate(engine: Engine) -> None:

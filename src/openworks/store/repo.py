@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -125,6 +126,20 @@ def _package(row: Row[Any], items: list[Item]) -> Package:
     return Package(id=m["id"], items=items, **{a: m[a] for a in _PACKAGE_ATTRS})
 
 
+# Statements of the hottest reads, built once (building a select() costs more than running
+# it against a warm SQLite page cache).
+_PROJECT_BY_ID = select(projects).where(projects.c.id == bindparam("id"))
+_MEMBER_ROLES = select(members.c.role).where(
+    members.c.project_id == bindparam("project_id"), members.c.user_id == bindparam("user_id")
+)
+_PACKAGE_BY_ID = select(packages).where(packages.c.id == bindparam("id"))
+_PACKAGE_ITEMS = (
+    select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
+    .where(package_items.c.package_id == bindparam("id"))
+    .order_by(package_items.c.file_id)
+)
+
+
 class SqlTx(FoldersRepo, MembersRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
@@ -138,7 +153,7 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     # projects -------------------------------------------------------------------------
     def project(self, project_id: int) -> Project | None:
-        row = self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
+        row = self.conn.execute(_PROJECT_BY_ID, {"id": project_id}).first()
         return _project(row) if row else None
 
     def project_by_identifier(self, identifier: str) -> Project | None:
@@ -184,10 +199,8 @@ class SqlTx(FoldersRepo, MembersRepo):
         return rows[page.offset : page.offset + page.size], len(rows)
 
     def member_roles(self, project_id: int, user_id: str) -> set[str]:
-        stmt = select(members.c.role).where(
-            members.c.project_id == project_id, members.c.user_id == user_id
-        )
-        return set(self.conn.execute(stmt).scalars())
+        params = {"project_id": project_id, "user_id": user_id}
+        return set(self.conn.execute(_MEMBER_ROLES, params).scalars())
 
     def add_member(self, project_id: int, user_id: str, role: str) -> None:
         if role not in self.member_roles(project_id, user_id):
@@ -328,15 +341,11 @@ class SqlTx(FoldersRepo, MembersRepo):
         return package.id
 
     def _items(self, package_id: int) -> list[Item]:
-        stmt = (
-            select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
-            .where(package_items.c.package_id == package_id)
-            .order_by(package_items.c.file_id)
-        )
-        return [Item(r.file_id, r.file_version, r.status) for r in self.conn.execute(stmt)]
+        rows = self.conn.execute(_PACKAGE_ITEMS, {"id": package_id})
+        return [Item(r.file_id, r.file_version, r.status) for r in rows]
 
     def package(self, package_id: int) -> Package | None:
-        row = self.conn.execute(select(packages).where(packages.c.id == package_id)).first()
+        row = self.conn.execute(_PACKAGE_BY_ID, {"id": package_id}).first()
         return _package(row, self._items(package_id)) if row else None
 
     def update_package(self, package: Package) -> None:
