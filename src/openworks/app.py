@@ -151,7 +151,7 @@ def build_service(settings: Settings) -> Service:
     seal_plaintext_secrets(engine, box)
     ensure_account(engine, settings.account_id)
     ensure_key(engine, box, settings.account_id, key_id, secret)
-    core = Core(SqlStore(engine))
+    core = Core(SqlStore(engine, box))
     worker = Worker(core)
     core.on_package = worker.notify
     return Service(

@@ -18,7 +18,7 @@ from openworks.core.context import Core
 from openworks.core.errors import DomainError
 from openworks.core.model import Principal
 
-from .common import open_database
+from .common import open_secrets
 
 __all__ = ["domain_errors", "open_core", "project_ref", "run"]
 
@@ -34,8 +34,8 @@ def project_ref(text: str) -> ProjectRef:
 def open_core(database_url: str | None, user_name: str | None = None) -> tuple[Core, Principal]:
     from openworks.store import SqlStore
 
-    settings, engine = open_database(database_url)
-    core = Core(SqlStore(engine))
+    settings, engine, box = open_secrets(database_url)
+    core = Core(SqlStore(engine, box))
     account = settings.account_id
     if not user_name:
         return core, Principal(account, account, "root")

@@ -16,7 +16,7 @@ from types import FrameType
 import click
 
 from . import main
-from .common import DATABASE_URL
+from .common import DATABASE_URL, open_secrets
 
 __all__ = ["worker"]
 
@@ -26,18 +26,15 @@ __all__ = ["worker"]
 @click.option("--log-level", default="info", show_default=True)
 def worker(database_url: str | None, log_level: str) -> None:
     """Run a package worker (and the check/extension loop) until interrupted."""
-    from openworks.config import Settings
     from openworks.core.context import Core
-    from openworks.store import SqlStore, make_engine, migrate
+    from openworks.store import SqlStore
     from openworks.worker import Worker
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    settings = Settings.from_env(database_url=database_url)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    core = Core(SqlStore(engine))
+    _settings, engine, box = open_secrets(database_url)
+    core = Core(SqlStore(engine, box))
     pause_ms = int(os.environ.get("OPENWORKS_TEST_EXECUTION_PAUSE_MS") or "0")
     if pause_ms:
         log = logging.getLogger("openworks.worker")

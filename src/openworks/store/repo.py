@@ -48,6 +48,7 @@ from .schema import (
     projects,
     users,
 )
+from .secrets import SecretBox
 
 __all__ = ["SqlStore", "SqlTx"]
 
@@ -143,8 +144,9 @@ _PACKAGE_ITEMS = (
 class SqlTx(FoldersRepo, MembersRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, box: SecretBox | None = None) -> None:
         self.conn = conn
+        self.box = box  # seals secrets the domain stores (extension signing secrets)
         self._locking = conn.dialect.name == "postgresql" and bool(conn.info.get("write"))
 
     # accounts and users ---------------------------------------------------------------
@@ -431,7 +433,7 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     # checks, extensions and approvals -------------------------------------------------
     def checks(self) -> SqlCheckStore:
-        return SqlCheckStore(self.conn)
+        return SqlCheckStore(self.conn, self.box)
 
     # test control (issue 9) -------------------------------------------------------------
     def control(self) -> SqlControlStore:
@@ -534,8 +536,9 @@ class SqlTx(FoldersRepo, MembersRepo):
 class SqlStore:
     """Implements :class:`openworks.core.ports.Store` over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, box: SecretBox | None = None) -> None:
         self.engine = engine
+        self.box = box
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[SqlTx]:
@@ -545,7 +548,7 @@ class SqlStore:
             conn.info["write"] = write
             try:
                 with conn.begin():
-                    yield SqlTx(conn)
+                    yield SqlTx(conn, self.box)
             except IntegrityError as err:
                 raise Invalid(
                     "Invalid.Conflict",

@@ -22,6 +22,8 @@ from .schema_checks import (
     outbox,
     workspace_settings,
 )
+from .secrets import PREFIX as SEALED
+from .secrets import SecretBox
 
 __all__ = ["SqlCheckStore"]
 
@@ -80,11 +82,28 @@ def _delivery(row: Row[Any]) -> Delivery:
     return Delivery(id=m["id"], **{a: m[a] for a in _DELIVERY_ATTRS})
 
 
+def _bound(account_id: str, code: str) -> str:
+    return f"extension:{account_id}:{code}"
+
+
 class SqlCheckStore:
     """Implements :class:`openworks.core.check_ports.CheckStore`."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, box: SecretBox | None = None) -> None:
         self.conn = conn
+        self.box = box
+
+    def _seal(self, extension: Extension) -> str:
+        """Extension signing secrets are sealed at rest like AccessKey secrets (a copy of
+        the database alone must not let anyone forge webhook deliveries)."""
+        if self.box is None:
+            return extension.secret
+        return self.box.seal(extension.secret, _bound(extension.account_id, extension.code))
+
+    def _open(self, account_id: str, code: str, value: str) -> str:
+        if self.box is None or not value.startswith(SEALED):
+            return value
+        return self.box.open(value, _bound(account_id, code))
 
     # workspace settings ---------------------------------------------------------------
     def settings(self, project_id: int) -> dict[str, str]:
@@ -117,7 +136,7 @@ class SqlCheckStore:
             name=m["name"],
             events=[e for e in m["events"].split(",") if e],
             url=m["url"],
-            secret=m["secret"],
+            secret=self._open(m["account_id"], m["code"], m["secret"]),
             owner=m["owner"],
             create_time=m["create_time"],
             description=m["description"],
@@ -142,7 +161,7 @@ class SqlCheckStore:
                 description=extension.description,
                 events=",".join(extension.events),
                 url=extension.url,
-                secret=extension.secret,
+                secret=self._seal(extension),
                 status=extension.status,
                 owner=extension.owner,
                 create_time=extension.create_time,
