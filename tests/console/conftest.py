@@ -48,12 +48,8 @@ def _browser_missing() -> str | None:
 @pytest.fixture(scope="session")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """Our own server on SQLite (the tests hold packages with an SQLite trigger)."""
-    saved = os.environ.pop("OPENWORKS_TEST_DATABASE_URL", None)
-    try:
-        running = start_server(tmp_path_factory.mktemp("console"))
-    finally:
-        if saved is not None:
-            os.environ["OPENWORKS_TEST_DATABASE_URL"] = saved
+    tmp = tmp_path_factory.mktemp("console")
+    running = start_server(tmp, database_url=f"sqlite:///{tmp}/ow.db")
     yield running
     running.stop()
 

@@ -28,6 +28,7 @@ from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_tea_openapi.models import Config
 from darabonba.policy.retry import RetryOptions
 
+from tests.dbutil import fresh_database_url, postgres_base
 from tests.unit.protocol.signer import sign_acs3
 
 from .clients import CallFailed, LegacyClient, TeaClient
@@ -38,9 +39,19 @@ HEADER = re.compile(r"^Limit:\d+,Remain:\d+,TimeLeft:\d+$")
 Key = tuple[str, str]
 
 
+_urls: dict[Path, str] = {}
+
+
+def database_for(tmp: Path) -> str:
+    """One database per temporary directory: the CLI and the server must share it."""
+    if tmp not in _urls:
+        _urls[tmp] = fresh_database_url("thr") if postgres_base() else f"sqlite:///{tmp}/ow.db"
+    return _urls[tmp]
+
+
 def cli_env(tmp: Path) -> tuple[str, dict[str, str]]:
     """The database URL and environment :func:`start_server` will use for ``tmp``."""
-    database_url = os.environ.get("OPENWORKS_TEST_DATABASE_URL") or f"sqlite:///{tmp}/ow.db"
+    database_url = database_for(tmp)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKS_")}
     env["XDG_DATA_HOME"] = str(tmp / "xdg")
     return database_url, env
@@ -120,7 +131,9 @@ preset = "off"
 """,
         encoding="utf-8",
     )
-    server = start_server(tmp, extra_env={"OPENWORKS_THROTTLE": str(toml)})
+    server = start_server(
+        tmp, extra_env={"OPENWORKS_THROTTLE": str(toml)}, database_url=database_for(tmp)
+    )
     yield server, {name: key for name, (_, key) in made.items()} | {"ids": ids}
     server.stop()
 
@@ -306,7 +319,11 @@ def hold_slots(port: int, count: int) -> list[socket.socket]:
 
 def test_overloaded_server_answers_throttling_system_at_once(tmp_path: Path) -> None:
     calm_key = create_accounts(tmp_path, ["calm"])["calm"][1]
-    server = start_server(tmp_path, args=("--max-inflight", "4", "--throttle", "off"))
+    server = start_server(
+        tmp_path,
+        args=("--max-inflight", "4", "--throttle", "off"),
+        database_url=database_for(tmp_path),
+    )
     try:
         held = hold_slots(server.port, 4)
         root = TeaClient(server.endpoint, "openworks-dev-key", "openworks-dev-secret")

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -38,10 +39,11 @@ def post(app: object, action: str, body: dict[str, str] | None = None,
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> object:
+def app(tmp_path: Path) -> Iterator[object]:
     url = fresh_database_url("app") if postgres_base() else f"sqlite:///{tmp_path / 'a.db'}"
-    settings = Settings(database_url=url, max_body_bytes=2048)
-    return create_app(build_service(settings))
+    service = build_service(Settings(database_url=url, max_body_bytes=2048))
+    yield create_app(service)
+    service.engine.dispose()
 
 
 def test_unexpected_error_is_internal_error_without_details(
