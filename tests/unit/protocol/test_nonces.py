@@ -22,11 +22,12 @@ def test_second_use_within_window_is_refused() -> None:
     assert cache.check_and_add("other", "n", 100.0)
 
 
-def test_entry_expires_after_window() -> None:
-    cache = MemoryNonceCache(window_seconds=10)
-    assert cache.check_and_add("k", "n", 100.0)
-    assert cache.check_and_add("k", "n", 110.0)
-    assert not cache.check_and_add("k", "n", 115.0)
+def test_entry_expires_after_window_and_one_slice_at_most() -> None:
+    cache = MemoryNonceCache(window_seconds=30)  # 30 slices of one second
+    assert cache.check_and_add("k", "n", 100.5)
+    assert not cache.check_and_add("k", "n", 130.4)  # still inside the window: refused
+    assert cache.check_and_add("k", "n", 131.0)  # window + slice passed: forgotten
+    assert not cache.check_and_add("k", "n", 140.0)
 
 
 def test_key_and_nonce_are_not_concatenated() -> None:
