@@ -12,10 +12,11 @@ replay impossible::
 time slice, 30 slices per window) and, per slice, the digests seen in it, oldest slice
 first. Whole slices expire, so a nonce is remembered for at least ``window`` and at most
 ``window`` plus one slice: only safer. Measured: ~98 MB of RSS for 1,000,000 nonces inside
-the window (an ordered map of byte digests and float times took ~194 MB), ~4.4 µs a check. When ``max_entries`` is reached the oldest entry is
-evicted (bounded memory at the price of forgetting the oldest nonces early under extreme
-load). Two different nonces share a digest with probability about n²/2⁶⁵ — for a million
-nonces 3·10⁻⁸, and the only effect would be one genuine request refused as a replay.
+the window (an ordered map of byte digests and float times took ~194 MB), ~4.4 µs a check.
+When ``max_entries`` is reached the oldest entry is evicted (bounded memory at the price
+of forgetting the oldest nonces early under extreme load). Two different nonces share a
+digest with probability about n²/2⁶⁵ — for a million nonces 3·10⁻⁸, and the only effect
+would be one genuine request refused as a replay.
 """
 
 from __future__ import annotations
