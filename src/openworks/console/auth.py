@@ -11,7 +11,9 @@
     POST /console/logout  CSRF-checked; deletes the session row and the cookie
 
 A wrong AccessKey ID, a wrong secret, a disabled key or user, or a wrong password all get
-the same answer (401, "not valid"), so the page does not tell which part was wrong.
+the same answer (401, "not valid"), so the page does not tell which part was wrong. After
+10 failures within 5 minutes for one identity or one client address, sign-ins for it are
+refused (429) until the window has passed (:mod:`openworks.console.attempts`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from starlette.responses import RedirectResponse, Response
 from openworks.core.model import Principal
 from openworks.store.console_auth import check_password, end_session, start_session
 
+from .attempts import SignInAttempts
 from .web import SESSION_COOKIE, Console, Refused, SignedIn, read_form, safe_next
 
 __all__ = ["LOGIN_COOKIE", "SESSION_HOURS", "login_form", "login_submit", "logout"]
 
 LOGIN_COOKIE = "ow_login"
 SESSION_HOURS = 12
+# Failed sign-ins per identity and per client address (see console/attempts.py).
+ATTEMPTS = SignInAttempts(limit=10, window=300.0)
 
 
 def _secure(request: Request) -> bool:
@@ -108,14 +113,25 @@ async def login_submit(console: Console, request: Request) -> Response:
                 "Reload the sign-in page and try again.",
             )
         )
+    identity = form.get("access_key_id", "").strip() or form.get("user_name", "").strip()
+    address = request.client.host if request.client else ""
+    wait = ATTEMPTS.wait_seconds(identity, address)
+    if wait > 0:
+        minutes = max(1, round(wait / 60))
+        return _render_login(
+            console, request, 429,
+            f"Too many failed sign-ins. Try again in about {minutes} minute(s).",
+        )  # fmt: skip
     found = await run_in_threadpool(_authenticate, console, form)
     if found is None:
+        ATTEMPTS.failed(identity, address)
         what = (
             "AccessKey ID or AccessKey Secret"
             if form.get("access_key_id")
             else "user name or password"
         )
         return _render_login(console, request, 401, f"The {what} is not valid.")
+    ATTEMPTS.succeeded(identity)
     user_id, key_id = found
     lifetime = SESSION_HOURS * 3600
     token, _csrf = await run_in_threadpool(
