@@ -66,7 +66,7 @@ from openworks.store.identity import (
 from openworks.store.secrets import SecretBox, load_server_key
 from openworks.worker import Worker
 
-from .config import Settings
+from .config import Settings, configure_logging
 from .throttling import admit, build_limiter
 
 __all__ = ["KeyCache", "Service", "app_from_env", "build_service", "create_app"]
@@ -336,5 +336,5 @@ def create_app(service: Service) -> Starlette:
 
 def app_from_env() -> Starlette:
     """ASGI factory for ``serve --workers N``: settings from ``OPENWORKS_*`` variables."""
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("info")
     return create_app(build_service(Settings.from_env()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass
 
@@ -14,12 +15,21 @@ __all__ = [
     "DEV_ACCESS_KEY_SECRET",
     "ConfigError",
     "Settings",
+    "configure_logging",
     "is_loopback",
 ]
 
 DEFAULT_ACCOUNT_ID = "1000000000000001"
 DEV_ACCESS_KEY_ID = "openworks-dev-key"
 DEV_ACCESS_KEY_SECRET = "openworks-dev-secret"
+
+
+def configure_logging(level: str = "info") -> None:
+    """One line per record on stderr; Alembic's start-up chatter only from WARNING up."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class ConfigError(Exception):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 import click
 
-from openworks.config import ConfigError, Settings
+from openworks.config import ConfigError, Settings, configure_logging
 
 from . import main
 from .common import DATABASE_URL
@@ -93,9 +92,7 @@ def serve(
 
     from openworks.app import build_service, create_app
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(log_level)
     settings = Settings.from_env(
         host=host,
         port=port,

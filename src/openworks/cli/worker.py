@@ -26,13 +26,12 @@ __all__ = ["worker"]
 @click.option("--log-level", default="info", show_default=True)
 def worker(database_url: str | None, log_level: str) -> None:
     """Run a package worker (and the check/extension loop) until interrupted."""
+    from openworks.config import configure_logging
     from openworks.core.context import Core
     from openworks.store import SqlStore
     from openworks.worker import Worker
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(log_level)
     _settings, engine, box = open_secrets(database_url)
     core = Core(SqlStore(engine, box))
     pause_ms = int(os.environ.get("OPENWORKS_TEST_EXECUTION_PAUSE_MS") or "0")
