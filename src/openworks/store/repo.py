@@ -133,7 +133,17 @@ _PROJECT_BY_ID = select(projects).where(projects.c.id == bindparam("id"))
 _MEMBER_ROLES = select(members.c.role).where(
     members.c.project_id == bindparam("project_id"), members.c.user_id == bindparam("user_id")
 )
-_PACKAGE_BY_ID = select(packages).where(packages.c.id == bindparam("id"))
+_PACKAGE_WITH_ITEMS = (
+    select(
+        packages,
+        package_items.c.file_id.label("item_file_id"),
+        package_items.c.file_version.label("item_file_version"),
+        package_items.c.status.label("item_status"),
+    )
+    .outerjoin(package_items, package_items.c.package_id == packages.c.id)
+    .where(packages.c.id == bindparam("id"))
+    .order_by(package_items.c.file_id)
+)
 _PACKAGE_ITEMS = (
     select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
     .where(package_items.c.package_id == bindparam("id"))
@@ -347,8 +357,15 @@ class SqlTx(FoldersRepo, MembersRepo):
         return [Item(r.file_id, r.file_version, r.status) for r in rows]
 
     def package(self, package_id: int) -> Package | None:
-        row = self.conn.execute(_PACKAGE_BY_ID, {"id": package_id}).first()
-        return _package(row, self._items(package_id)) if row else None
+        rows = self.conn.execute(_PACKAGE_WITH_ITEMS, {"id": package_id}).all()
+        if not rows:
+            return None
+        items = [
+            Item(r.item_file_id, r.item_file_version, r.item_status)
+            for r in rows
+            if r.item_file_id is not None
+        ]
+        return _package(rows[0], items)
 
     def update_package(self, package: Package) -> None:
         values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
