@@ -7,7 +7,7 @@ from typing import Any
 from openworks.core import packages
 from openworks.core.ports import DeploymentFilter
 
-from .registry import Call, Params, handles, page_of, project_ref
+from .registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -76,8 +76,9 @@ def list_deployments(call: Call, p: Params) -> dict[str, Any]:
     )
     found, total = packages.list_deployments(call.core, call.principal, project_ref(p), flt, page)
     return {
-        "Data": {
-            "Deployments": [
+        "Data": paged(
+            "Deployments",
+            [
                 {
                     "Id": d.id,
                     "Name": d.name,
@@ -90,8 +91,7 @@ def list_deployments(call: Call, p: Params) -> dict[str, Any]:
                 }
                 for d in found
             ],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
+            page,
+            total,
+        )
     }

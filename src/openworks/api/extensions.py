@@ -13,7 +13,7 @@ from openworks.core.files import split_names
 from openworks.core.packages import node_outputs
 from openworks.protocol.errors import invalid_parameter, missing_parameter
 
-from .registry import Call, Params, handles, page_of, project_ref
+from .registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -37,14 +37,7 @@ def _extension_summary(ext: Extension) -> dict[str, Any]:
 def list_extensions(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
     found, total = extensions.list_extensions(call.core, call.principal, page)
-    return {
-        "PagingInfo": {
-            "Extensions": [_extension_summary(e) for e in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"PagingInfo": paged("Extensions", [_extension_summary(e) for e in found], page, total)}
 
 
 @handles("GetExtension")
@@ -177,8 +170,9 @@ def list_check_processes(call: Call, p: Params) -> dict[str, Any]:
         call.core, call.principal, project_ref(p), flt, p.get("Status"), page
     )
     return {
-        "PagingInfo": {
-            "CheckProcesses": [
+        "PagingInfo": paged(
+            "CheckProcesses",
+            [
                 {
                     "EventCode": e.event_code,
                     "EventName": EVENTS[e.event_code].name_zh,
@@ -192,8 +186,7 @@ def list_check_processes(call: Call, p: Params) -> dict[str, Any]:
                 }
                 for e, status in found
             ],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
+            page,
+            total,
+        )
     }

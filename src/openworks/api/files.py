@@ -15,7 +15,7 @@ from openworks.core.model import File, FileVersion, Project
 from openworks.core.ports import FileFilter
 from openworks.protocol.errors import invalid_parameter
 
-from .registry import Call, Params, handles, page_of, project_ref
+from .registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -191,14 +191,7 @@ def list_files(call: Call, p: Params) -> dict[str, Any]:
         item["Content"] = f.content if need_content else None
         item["AbsoluteFolderPath"] = f.folder_path if need_path else None
         items.append(item)
-    return {
-        "Data": {
-            "Files": items,
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"Data": paged("Files", items, page, total)}
 
 
 @handles("DeleteFile")
@@ -242,14 +235,7 @@ def list_file_versions(call: Call, p: Params) -> dict[str, Any]:
     f, versions, total = files.list_versions(
         call.core, call.principal, project_ref(p), p["FileId"], page
     )
-    return {
-        "Data": {
-            "FileVersions": [version_document(f, v) for v in versions],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"Data": paged("FileVersions", [version_document(f, v) for v in versions], page, total)}
 
 
 @handles("GetFileVersion")

@@ -13,7 +13,7 @@ from openworks.core.access import resolve_project
 from openworks.core.filetypes import localized
 from openworks.core.folder_model import Business, Folder
 
-from .registry import Call, Params, handles, page_of, project_ref
+from .registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -42,14 +42,7 @@ def list_folders(call: Call, p: Params) -> dict[str, Any]:
     found, total = folders.list_folders(
         call.core, call.principal, project_ref(p), p["ParentFolderPath"], page
     )
-    return {
-        "Data": {
-            "Folders": [_folder(f) for f in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"Data": paged("Folders", [_folder(f) for f in found], page, total)}
 
 
 @handles("UpdateFolder")
@@ -102,14 +95,7 @@ def list_business(call: Call, p: Params) -> dict[str, Any]:
     found, total = folders.list_business(
         call.core, call.principal, project_ref(p), p.get("Keyword"), page
     )
-    return {
-        "Data": {
-            "Business": [_business(b, b.project_id) for b in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"Data": paged("Business", [_business(b, b.project_id) for b in found], page, total)}
 
 
 @handles("UpdateBusiness")
@@ -140,10 +126,10 @@ def list_file_type(call: Call, p: Params) -> dict[str, Any]:
     rows = localized(p.get("Locale"), p.get("Keyword"))
     chosen = rows[page.offset : page.offset + page.size]
     return {
-        "NodeTypeInfoList": {
-            "NodeTypeInfo": [{"NodeType": code, "NodeTypeName": name} for code, name in chosen],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": len(rows),
-        }
+        "NodeTypeInfoList": paged(
+            "NodeTypeInfo",
+            [{"NodeType": code, "NodeTypeName": name} for code, name in chosen],
+            page,
+            len(rows),
+        )
     }

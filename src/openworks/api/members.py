@@ -14,7 +14,7 @@ from openworks.core import members
 from openworks.core.member_model import Member
 from openworks.core.roles import RoleInfo, role_info
 
-from .registry import Call, Params, handles, page_of
+from .registry import Call, Params, handles, page_of, paged
 
 __all__: list[str] = []
 
@@ -44,14 +44,7 @@ def member_document(member: Member) -> dict[str, Any]:
 def list_project_members(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
     found, total = members.list_members(call.core, call.principal, p["ProjectId"], page)
-    return {
-        "Data": {
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-            "ProjectMemberList": [member_document(m) for m in found],
-        }
-    }
+    return {"Data": paged("ProjectMemberList", [member_document(m) for m in found], page, total)}
 
 
 @handles("ListProjectRoles")

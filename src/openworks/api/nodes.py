@@ -10,7 +10,7 @@ from openworks.core.filetypes import FILE_TYPES
 from openworks.core.model import Node
 from openworks.core.nodes import NodeFilter, NodeView, scheduler_type
 
-from .registry import Call, Params, handles, page_of
+from .registry import Call, Params, handles, page_of, paged
 
 __all__: list[str] = []
 
@@ -81,14 +81,7 @@ def list_nodes(call: Call, p: Params) -> dict[str, Any]:
         page,
         _TYPE_NAMES,
     )
-    return {
-        "Data": {
-            "Nodes": [_node(v, _repeatable(v.node)) for v in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    return {"Data": paged("Nodes", [_node(v, _repeatable(v.node)) for v in found], page, total)}
 
 
 @handles("GetNodeCode")

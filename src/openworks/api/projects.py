@@ -8,7 +8,7 @@ from typing import Any
 from openworks.core import projects
 from openworks.core.model import Project
 
-from .registry import Call, Params, handles, page_of, project_ref
+from .registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -79,18 +79,12 @@ def get_project(call: Call, p: Params) -> dict[str, Any]:
 def list_projects(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
     found, total = projects.list_projects(call.core, call.principal, page, p.get("Tags") or ())
-    return {
-        "PageResult": {
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-            "ProjectList": [
-                {
-                    **project_document(x),
-                    "ProjectStatus": x.status,
-                    "ProjectStatusCode": "AVAILABLE" if x.status == 0 else "DELETED",
-                }
-                for x in found
-            ],
+    listed = [
+        {
+            **project_document(x),
+            "ProjectStatus": x.status,
+            "ProjectStatusCode": "AVAILABLE" if x.status == 0 else "DELETED",
         }
-    }
+        for x in found
+    ]
+    return {"PageResult": paged("ProjectList", listed, page, total)}

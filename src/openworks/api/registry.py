@@ -30,6 +30,7 @@ __all__ = [
     "dispatch",
     "handles",
     "page_of",
+    "paged",
     "project_ref",
     "to_api_error",
 ]
@@ -71,6 +72,16 @@ def page_of(params: Params, default_size: int = 10, max_size: int = 100) -> Page
     if not 1 <= size <= max_size:
         raise invalid_parameter("PageSize", f"must be between 1 and {max_size}")
     return Page(number, size)
+
+
+def paged(items_key: str, items: list[Any], page: Page, total: int) -> dict[str, Any]:
+    """The paging block every list operation answers: its items and where they stand."""
+    return {
+        items_key: items,
+        "PageNumber": page.number,
+        "PageSize": page.size,
+        "TotalCount": total,
+    }
 
 
 def to_api_error(err: DomainError) -> ApiError:
