@@ -102,6 +102,10 @@ def test_forms_without_the_right_csrf_token_are_refused(page: Any, tea: TeaClien
             response = page.request.post(target, form={**form, "reason": "x"})
             assert response.status == 403, (target, form)
             assert "security token" in response.text()
+    # NUL cannot be stored (PostgreSQL text): refused before anything is read from the form
+    response = page.request.post(targets[1], form={"csrf": token, "reason": "no\x00"})
+    assert response.status == 400
+    assert "NUL" in response.text()
     # still signed in: the refused posts did nothing
     page.goto("/console/w")
     assert page.get_by_role("heading", name="Workspaces").is_visible()

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from openworks.api import operations
@@ -85,6 +85,8 @@ def requests(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(requests())
+@example(call=("GetExtension", {"ExtensionCode": "\x00"}))  # PostgreSQL text refuses NUL
+@example(call=("CreateFile", {"ProjectId": "1", "FileName": "f", "Content": "a\x00"}))
 def test_random_operation_calls_never_5xx(
     http_client: Http, call: tuple[str, dict[str, str]]
 ) -> None:

@@ -255,5 +255,7 @@ async def read_form(request: Request) -> dict[str, str]:
         raise Refused(400, "Bad form", "The form could not be read.") from None
     form: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:  # PostgreSQL text cannot hold it
+            raise Refused(400, "Bad form", "Form fields must not contain the NUL character.")
         form.setdefault(name, value)
     return form

@@ -30,7 +30,9 @@ both, as long as every occurrence carries the same value.
 ``any``    as received
 =========  ===============================================================
 
-For every type except ``str`` an empty string counts as absent. ``required`` and
+No name or value may contain NUL (U+0000), nor a list or dict value its JSON escape:
+PostgreSQL text cannot hold it, so both backends refuse it alike. For every type except ``str`` an
+empty string counts as absent. ``required`` and
 ``one_of`` (at least one of the group present) are then checked, in declaration order.
 """
 
@@ -76,6 +78,10 @@ _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
+_NUL = "must not contain the NUL character (U+0000)"
+_JSON_TYPES = ("list", "dict")
+
+
 def _body_is_form(raw: RawRequest) -> bool:
     if not raw.body:
         return False
@@ -92,6 +98,8 @@ def decode_params(raw: RawRequest) -> dict[str, str]:
         pairs += parse_form(raw.body)
     merged: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in value or "\x00" in name:
+            raise invalid_parameter(name.replace("\x00", ""), _NUL)
         seen = merged.setdefault(name, value)
         if seen != value:
             raise invalid_parameter(name, "given more than once with different values")
@@ -221,6 +229,8 @@ def coerce_params(specs: Sequence[ParamSpec], params: Mapping[str, str]) -> dict
             continue
         if len(text) > spec.max_length:
             raise invalid_parameter(spec.name, f"is longer than {spec.max_length} characters")
+        if "\x00" in text or (spec.type in _JSON_TYPES and "\\u0000" in text.lower()):
+            raise invalid_parameter(spec.name, _NUL)
         result[spec.name] = _convert(spec, text)
     for spec in specs:
         if spec.name in COMMON_PARAMETERS:

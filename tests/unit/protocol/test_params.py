@@ -275,3 +275,31 @@ def test_spec_validation() -> None:
         ParamSpec("X", "integer")
     with pytest.raises(ValueError):
         ParamSpec("X", "list", items={"A": "list"})
+
+
+@pytest.mark.parametrize(
+    ("spec", "value"),
+    [
+        (ParamSpec("S", "str"), "a\x00b"),
+        (ParamSpec("S", "str"), "\x00"),
+        (ParamSpec("N", "int"), "1\x00"),
+        (ParamSpec("A", "any"), "\x00"),
+        (ParamSpec("L", "list"), '["a\\u0000"]'),
+        (ParamSpec("D", "dict"), '{"k\\U0000": 1}'),
+    ],
+)
+def test_nul_is_refused_for_every_type(spec: ParamSpec, value: str) -> None:
+    assert "NUL" in _bad(spec, value)
+
+
+def test_nul_escape_is_plain_text_in_strings() -> None:
+    assert _one(ParamSpec("S", "str"), "\\u0000") == "\\u0000"
+    assert _one(ParamSpec("L", "list"), '["\\u0001"]') == ["\u0001"]
+
+
+@pytest.mark.parametrize("query", [b"A=a%00b", b"AccessKeyId=%00", b"Sign%00atureNonce=1"])
+def test_decode_refuses_nul_in_any_name_or_value(query: bytes) -> None:
+    with pytest.raises(ApiError) as exc:
+        decode_params(_raw(query))
+    status, code, message = _error(exc)
+    assert (status, code) == (400, "InvalidParameter") and "NUL" in message
