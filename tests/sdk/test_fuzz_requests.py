@@ -62,6 +62,8 @@ def value_for(kind: str) -> st.SearchStrategy[str]:
     junk = st.one_of(
         st.text(max_size=40),
         st.sampled_from(["", "None", "null", "-1", "0", "9" * 30, "True", "[]", "{}", "1e309"]),
+        # longer than the narrow columns (64, 128, 256 characters) and than the 4 KiB limit
+        st.sampled_from(["x" * 65, "y" * 129, "z" * 257, "w" * 4097]),
     )
     typed = {
         "int": st.integers(-(2**70), 2**70).map(str) | st.sampled_from(["10001", "500000001"]),
