@@ -18,7 +18,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,19 +170,14 @@ def build_service(settings: Settings) -> Service:
     )
 
 
-def _raw_request(request: Request, body: bytes) -> RawRequest:
+def _headers(scope: MutableMapping[str, Any]) -> dict[str, str]:
+    """Header names lower-cased; a repeated header's values joined with commas."""
     headers: dict[str, str] = {}
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         headers[key] = f"{headers[key]},{text}" if key in headers else text
-    return RawRequest(
-        method=request.method,
-        path=request.url.path,
-        query_string=request.scope.get("query_string", b""),
-        headers=headers,
-        body=body,
-    )
+    return headers
 
 
 def _too_large(limit: int) -> ClientError:
@@ -191,8 +186,7 @@ def _too_large(limit: int) -> ClientError:
     )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, declared: str | None, limit: int) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
@@ -215,7 +209,9 @@ def create_app(service: Service) -> Starlette:
         started = time.perf_counter()
         request_id = new_request_id()
         fmt, action, account = "JSON", "-", "-"
-        host = request.headers.get("host", "")
+        scope = request.scope
+        headers = _headers(scope)
+        host = headers.get("host", "")
         extra: dict[str, str] = {}
         audited: tuple[Principal, str, dict[str, Any]] | None = None  # writes: audit trail
         result: dict[str, Any] | None = None
@@ -224,8 +220,10 @@ def create_app(service: Service) -> Starlette:
         try:
             if not entered:
                 raise overloaded(gate.limit)
-            body = await _read_body(request, settings.max_body_bytes)
-            raw = _raw_request(request, body)
+            length = headers.get("content-length")
+            body = await _read_body(request, length, settings.max_body_bytes)
+            query = scope.get("query_string", b"")
+            raw = RawRequest(scope["method"], scope["path"], query, headers, body)
             params = decode_params(raw)
             fmt = response_format(params)
             action = raw.headers.get("x-acs-action") or params.get("Action") or "-"
@@ -307,12 +305,17 @@ def create_app(service: Service) -> Starlette:
         # Handlers are CPU-bound Python under one GIL: more threads than pooled database
         # connections only adds hand-offs and pool waits.
         anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
+        store = service.core.store
+        if inline_reads and isinstance(store, SqlStore):
+            store.keep_connection()  # this (the event loop's) thread runs the reads
         if settings.run_worker:
             service.worker.start()
         try:
             yield
         finally:
             service.worker.stop()
+            if isinstance(store, SqlStore):
+                store.release_connection()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),

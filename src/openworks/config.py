@@ -29,6 +29,12 @@ def configure_logging(level: str = "info") -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # The format uses none of the caller's file, thread or process: skip collecting them
+    # on every record (the logging HOWTO's "Optimization" section; a few µs a request).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

@@ -32,6 +32,7 @@ Signatures are compared with :func:`hmac.compare_digest`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -108,22 +109,33 @@ def _parse_authorization(value: str) -> tuple[str, dict[str, str]]:
     return algorithm, fields
 
 
+@functools.lru_cache(maxsize=256)
+def _signed_header_names(value: str) -> tuple[str, ...] | None:
+    """The sorted names of a SignedHeaders value, or None if malformed (clients send the
+    same value on every request, hence the cache)."""
+    names = value.lower().split(";")
+    if any(_HEADER_NAME.fullmatch(name) is None for name in names):
+        return None
+    if len(set(names)) != len(names):
+        return None
+    return tuple(sorted(names))
+
+
 def _identify_acs3(raw: RawRequest, params: Mapping[str, str], header: str) -> Signed:
     algorithm, fields = _parse_authorization(header)
     if algorithm not in ACS3_ALGORITHMS:
         raise signature_method(algorithm)
-    names = fields["SignedHeaders"].lower().split(";")
-    malformed = any(_HEADER_NAME.fullmatch(name) is None for name in names)
-    if malformed or len(set(names)) != len(names):
+    names = _signed_header_names(fields["SignedHeaders"])
+    if names is None:
         raise incomplete_signature("SignedHeaders is malformed")
-    needed = ACS3_REQUIRED_HEADERS | {h for h in _SIGNED_IF_PRESENT if h in raw.headers}
-    unsigned = needed - set(names)
+    headers = raw.headers
+    unsigned = [h for h in ACS3_REQUIRED_HEADERS if h not in names]
+    unsigned += [h for h in _SIGNED_IF_PRESENT if h in headers and h not in names]
     if unsigned:
         raise incomplete_signature(f"header {min(unsigned)} must be signed")
-    absent = [name for name in names if name not in raw.headers]
+    absent = [name for name in names if name not in headers]
     if absent:
         raise incomplete_signature(f"signed header {absent[0]} is not in the request")
-    headers = raw.headers
     return Signed(
         scheme="ACS3",
         algorithm=algorithm,
@@ -134,7 +146,7 @@ def _identify_acs3(raw: RawRequest, params: Mapping[str, str], header: str) -> S
         security_token=headers.get("x-acs-security-token", params.get("SecurityToken")),
         action=headers.get("x-acs-action", params.get("Action")),
         version=headers.get("x-acs-version", params.get("Version")),
-        signed_headers=tuple(sorted(names)),
+        signed_headers=names,
     )
 
 
@@ -182,21 +194,32 @@ def _hash_name(algorithm: str) -> str:
     return "sm3" if algorithm.endswith("-SM3") else "sha256"
 
 
-def _canonical_acs3(raw: RawRequest, signed: Signed) -> str:
-    pairs = sorted(parse_form(raw.query_string))
-    query = "&".join(f"{name}={percent_encode(value)}" for name, value in pairs)
+def _hexdigest(algorithm: str, data: bytes) -> str:
+    if algorithm.endswith("-SM3"):
+        return hashlib.new("sm3", data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical_acs3(raw: RawRequest, signed: Signed, payload: str) -> str:
+    if raw.query_string:
+        pairs = sorted(parse_form(raw.query_string))
+        query = "&".join(f"{name}={percent_encode(value)}" for name, value in pairs)
+    else:
+        query = ""
     headers = "".join(f"{name}:{raw.headers[name].strip()}\n" for name in signed.signed_headers)
-    payload = hashlib.new(_hash_name(signed.algorithm), raw.body).hexdigest()
     parts = (raw.method, raw.path, query, headers, ";".join(signed.signed_headers), payload)
     return "\n".join(parts)
 
 
-def string_to_sign(raw: RawRequest, params: Mapping[str, str], signed: Signed) -> str:
-    """The string the client must have signed, rebuilt from what was received."""
+def string_to_sign(
+    raw: RawRequest, params: Mapping[str, str], signed: Signed, body_hash: str | None = None
+) -> str:
+    """The string the client must have signed, rebuilt from what was received
+    (``body_hash``: the hex digest of the body, when the caller has it already)."""
     if signed.scheme == "ACS3":
-        canonical = _canonical_acs3(raw, signed)
-        digest = hashlib.new(_hash_name(signed.algorithm), _utf8(canonical)).hexdigest()
-        return f"{signed.algorithm}\n{digest}"
+        payload = body_hash or _hexdigest(signed.algorithm, raw.body)
+        canonical = _canonical_acs3(raw, signed, payload)
+        return f"{signed.algorithm}\n{_hexdigest(signed.algorithm, _utf8(canonical))}"
     pairs = sorted((name, value) for name, value in params.items() if name != "Signature")
     query = "&".join(f"{percent_encode(name)}={percent_encode(value)}" for name, value in pairs)
     return f"{raw.method}&%2F&{percent_encode(query)}"
@@ -204,17 +227,18 @@ def string_to_sign(raw: RawRequest, params: Mapping[str, str], signed: Signed) -
 
 def verify(raw: RawRequest, params: Mapping[str, str], signed: Signed, secret: str) -> None:
     """Raise ``SignatureDoesNotMatch`` unless the request was signed with ``secret``."""
-    text = string_to_sign(raw, params, signed)
     key = _utf8(secret)
     if signed.scheme == "ACS3":
-        hash_name = _hash_name(signed.algorithm)
+        body_hash = _hexdigest(signed.algorithm, raw.body)
+        text = string_to_sign(raw, params, signed, body_hash)
         claimed_hash = _utf8(raw.headers.get("x-acs-content-sha256", "").strip().lower())
-        body_hash = _utf8(hashlib.new(hash_name, raw.body).hexdigest())
-        if not hmac.compare_digest(claimed_hash, body_hash):
+        if not hmac.compare_digest(claimed_hash, _utf8(body_hash)):
             raise signature_mismatch(text)
+        hash_name = _hash_name(signed.algorithm)
         expected = _utf8(hmac.new(key, _utf8(text), hash_name).hexdigest())
         given = _utf8(signed.signature.lower())
     else:
+        text = string_to_sign(raw, params, signed)
         mac = hmac.new(key + b"&", _utf8(text), hashlib.sha1).digest()
         expected = base64.b64encode(mac)
         given = _utf8(signed.signature)
@@ -222,6 +246,7 @@ def verify(raw: RawRequest, params: Mapping[str, str], signed: Signed, secret: s
         raise signature_mismatch(text)
 
 
+@functools.lru_cache(maxsize=128)
 def parse_timestamp(value: str) -> float:
     """``YYYY-MM-DDThh:mm:ss[.fraction]Z`` (UTC) to epoch seconds."""
     match = _TIMESTAMP.fullmatch(value)

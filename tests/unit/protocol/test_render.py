@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 import xml.etree.ElementTree as ET
 
 import orjson
@@ -37,6 +38,12 @@ def test_request_id_shape() -> None:
     rid = new_request_id()
     assert re.fullmatch(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{4}-[0-9A-F]{12}", rid)
     assert rid != new_request_id()
+    ids = [new_request_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:2000]:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed).upper() == text
 
 
 @pytest.mark.parametrize(
