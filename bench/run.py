@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="scenario numbers to run")
     parser.add_argument("--workdir", default="/tmp/ow-bench")
     parser.add_argument("--out", help="profile output prefix (profile command)")
+    parser.add_argument("--gil", action="store_true", help="profile: only the GIL holder")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -189,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "profile":
         from .profile import profile
 
-        profile(bench, large, args.seconds or 20, args.out or str(workdir / "profile"))
+        out = args.out or str(workdir / "profile")
+        profile(bench, large, args.seconds or 20, out, gil=args.gil)
         return
     only = {int(x) for x in args.only.split(",") if x}
     small = ensure_seeded(workdir, args.small)
