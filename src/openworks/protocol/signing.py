@@ -195,9 +195,10 @@ def _hash_name(algorithm: str) -> str:
 
 
 def _hexdigest(algorithm: str, data: bytes) -> str:
-    if algorithm.endswith("-SM3"):
-        return hashlib.new("sm3", data).hexdigest()
-    return hashlib.sha256(data).hexdigest()
+    name = _hash_name(algorithm)
+    if name == "sha256":  # the common case, without hashlib.new's lookup
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.new(name, data).hexdigest()
 
 
 def _canonical_acs3(raw: RawRequest, signed: Signed, payload: str) -> str:

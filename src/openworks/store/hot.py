@@ -47,7 +47,8 @@ class HotRead:
         args: Any = tuple(params[n] for n in names) if names is not None else dict(params)
         cursor = conn.connection.driver_connection.execute(sql, args)  # type: ignore[union-attr]
         try:
-            return list(cursor.fetchall())
+            rows: list[tuple[Any, ...]] = cursor.fetchall()  # a list in sqlite3 and psycopg
+            return rows
         finally:
             cursor.close()
 
