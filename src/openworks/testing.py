@@ -30,6 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -226,6 +227,9 @@ class OpenworksServer:
 
         client = AcsClient(self.access_key_id, self.access_key_secret, REGION, auto_retry=False)
         client.add_endpoint(REGION, "dataworks-public", self.endpoint)
+        # AcsClient closes its pool only in __del__, which the cyclic GC may run after the
+        # pooled sockets warned as unclosed; close the pool as soon as the client goes.
+        weakref.finalize(client, client.session.close)
         return client
 
 

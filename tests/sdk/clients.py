@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,10 +88,17 @@ class LegacyClient:
     secret: str
 
     def __post_init__(self) -> None:
+        self.sdk = self.make_sdk()
+        self.sdk.add_endpoint("cn-shanghai", "dataworks-public", self.endpoint)
+        # AcsClient closes its connection pool only in __del__; when the cyclic GC collects
+        # it, its pooled sockets may be finalized first and warn (an error under
+        # filterwarnings=error). A finalizer holding the session closes the pool first.
+        weakref.finalize(self, self.sdk.session.close)
+
+    def make_sdk(self) -> Any:
         from aliyunsdkcore.client import AcsClient
 
-        self.sdk = AcsClient(self.key_id, self.secret, "cn-shanghai", auto_retry=False)
-        self.sdk.add_endpoint("cn-shanghai", "dataworks-public", self.endpoint)
+        return AcsClient(self.key_id, self.secret, "cn-shanghai", auto_retry=False)
 
     def request(self, action: str, **params: Any) -> Any:
         module = importlib.import_module(

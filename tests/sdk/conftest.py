@@ -108,7 +108,12 @@ def start_server(
             stderr=subprocess.STDOUT,
             env=env,
         )
-    wait_healthy(port, process, log_path)
+    try:
+        wait_healthy(port, process, log_path)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     return RunningServer(port, database_url, process, log_path, env)
 
 

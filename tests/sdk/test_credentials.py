@@ -29,13 +29,12 @@ class LegacyStsClient(LegacyClient):
         self.token = token
         super().__init__(endpoint, key_id, secret)
 
-    def __post_init__(self) -> None:
+    def make_sdk(self) -> Any:
         from aliyunsdkcore.auth.credentials import StsTokenCredential
         from aliyunsdkcore.client import AcsClient
 
         credential = StsTokenCredential(self.key_id, self.secret, self.token)
-        self.sdk = AcsClient(region_id="cn-shanghai", credential=credential, auto_retry=False)
-        self.sdk.add_endpoint("cn-shanghai", "dataworks-public", self.endpoint)
+        return AcsClient(region_id="cn-shanghai", credential=credential, auto_retry=False)
 
 
 def _sts(server: RunningServer, user: str, duration: str = "900s") -> dict[str, Any]:
