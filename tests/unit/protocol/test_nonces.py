@@ -45,13 +45,60 @@ def test_expired_entries_are_dropped() -> None:
     assert cache.size() == 1
 
 
-def test_bounded_evicts_oldest() -> None:
+def test_bounded_evicts_oldest_chunk() -> None:
+    cache = MemoryNonceCache(window_seconds=1000, max_entries=3)
+    for nonce in "abc":
+        assert cache.check_and_add("k", nonce, 1.0)
+    assert cache.check_and_add("k", "d", 50.0)  # a later slice: the chunk of a, b, c goes
+    assert cache.size() == 1
+    assert cache.check_and_add("k", "a", 51.0)
+    assert not cache.check_and_add("k", "d", 51.0)
+
+
+def test_bounded_within_one_slice_keeps_the_bound() -> None:
     cache = MemoryNonceCache(window_seconds=1000, max_entries=3)
     for nonce in "abcd":
         assert cache.check_and_add("k", nonce, 1.0)
     assert cache.size() == 3
-    assert cache.check_and_add("k", "a", 2.0)  # "a" was evicted
-    assert not cache.check_and_add("k", "d", 2.0)
+    assert not cache.check_and_add("k", "d", 1.0)  # the newest is never the one evicted
+
+
+def test_replays_are_found_in_sealed_chunks() -> None:
+    cache = MemoryNonceCache(chunk_size=4)
+    for i in range(21):
+        assert cache.check_and_add("k", str(i), 10.0 + i)
+    assert cache.size() == 21
+    assert not any(cache.check_and_add("k", str(i), 40.0) for i in range(21))
+    assert cache.check_and_add("k", "21", 40.0)
+
+
+class _OneBucket(MemoryNonceCache):
+    """Every digest in the same filter bucket, so the bucket saturates."""
+
+    @staticmethod
+    def _digest(key: str, nonce: str) -> int:
+        return (1 << 63) | int(nonce)
+
+
+def test_a_saturated_filter_bucket_still_answers_exactly() -> None:
+    cache = _OneBucket(window_seconds=30, chunk_size=100)
+    for i in range(300):
+        assert cache.check_and_add("k", str(i), 100.0)
+    assert not any(cache.check_and_add("k", str(i), 101.0) for i in range(300))
+    # all expire; the bucket stays marked but lookups stay exact
+    assert cache.check_and_add("k", "0", 200.0)
+    assert cache.size() == 1
+    assert cache.check_and_add("k", "1", 200.0)
+    assert not cache.check_and_add("k", "0", 201.0)
+
+
+def test_filter_counts_return_to_zero_after_expiry() -> None:
+    cache = MemoryNonceCache(window_seconds=30, chunk_size=8)
+    for i in range(50):
+        cache.check_and_add("k", str(i), 100.0 + i / 10)
+    cache.check_and_add("k", "late", 1000.0)
+    assert cache.size() == 1
+    assert sum(cache._filter) == 1
 
 
 def test_default_window_covers_both_sides_of_the_timestamp_window() -> None:
@@ -60,10 +107,12 @@ def test_default_window_covers_both_sides_of_the_timestamp_window() -> None:
     assert not cache.check_and_add("k", "n", 1799.0)
 
 
-@pytest.mark.parametrize(("window", "size"), [(0, 1), (1, 0), (-5, 10)])
-def test_rejects_bad_configuration(window: int, size: int) -> None:
+@pytest.mark.parametrize(
+    ("window", "size", "chunk"), [(0, 1, 1), (1, 0, 1), (-5, 10, 1), (1, 1, 0)]
+)
+def test_rejects_bad_configuration(window: int, size: int, chunk: int) -> None:
     with pytest.raises(ValueError):
-        MemoryNonceCache(window_seconds=window, max_entries=size)
+        MemoryNonceCache(window_seconds=window, max_entries=size, chunk_size=chunk)
 
 
 def test_concurrent_use_admits_each_nonce_once() -> None:
