@@ -58,6 +58,22 @@ def test_missing_and_invalid_parameters(client: TeaClient | LegacyClient) -> Non
     assert page.value.code == "InvalidParameter" and "PageSize" in page.value.message
 
 
+def test_nul_in_a_value_is_invalid_and_stores_nothing(
+    client: TeaClient | LegacyClient, new_project: Any
+) -> None:
+    project = new_project()
+    name = unique("nul")
+    with pytest.raises(CallFailed) as err:
+        client.call(
+            "CreateFile", ProjectId=project, FileName=name, FileType=10, Content="SELECT 1;\x00"
+        )
+    assert err.value.code == "InvalidParameter" and err.value.status == 400
+    assert "Content" in err.value.message and "U+0000" in err.value.message
+    assert err.value.request_id
+    listed = client.call("ListFiles", ProjectId=project, Keyword=name)
+    assert listed["Data"]["TotalCount"] == 0
+
+
 def test_unknown_action_is_not_found(legacy: LegacyClient) -> None:
     from aliyunsdkcore.acs_exception.exceptions import ServerException
     from aliyunsdkcore.request import CommonRequest
