@@ -2,6 +2,9 @@
 
 SQLite runs in WAL mode with ``synchronous=NORMAL`` and a busy timeout; write transactions
 start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing on lock upgrade.
+Whether a transaction writes is asked for per checkout (``conn.info["write"]``) and
+forgotten when the connection goes back to the pool, so a reader never takes the write lock
+because the connection's previous user wrote.
 PostgreSQL is reached through psycopg 3 (``postgresql://`` URLs are rewritten to the
 ``postgresql+psycopg://`` driver).
 """
@@ -82,6 +85,11 @@ def _sqlite_engine(url: str) -> Engine:
         # straight to the driver: exec_driver_sql would cost a full SQLAlchemy execution
         # (context, events, result) on every transaction
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # "write" is asked for per checkout: a reader must not inherit a writer's flag
+        record.info.pop("write", None)
 
     return engine
 
