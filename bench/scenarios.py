@@ -200,17 +200,23 @@ class Bench:
 
     # -- scenarios 4-7 -------------------------------------------------------------------
     def lifecycle(self, subject: Proc, s: Seeded, seconds: float, clients: int = 16) -> None:
+        cpu = subject.cpu_seconds()
         res = run_lifecycles(subject.port, s.project_id, clients=clients, seconds=seconds)
+        cpu = subject.cpu_seconds() - cpu  # server CPU: API threads, event loop and worker
+        per_lifecycle_ms = cpu / max(res.lifecycles, 1) * 1000
         self.raw["lifecycle"] = {
             "lifecycles": res.lifecycles, "seconds": res.seconds, "calls": res.calls,
             "failures": res.failures, "per_second": res.per_second,
             "latency_p50_ms": res.pct(0.5), "latency_p99_ms": res.pct(0.99),
+            "server_cpu_seconds": cpu, "server_cpu_ms_per_lifecycle": per_lifecycle_ms,
         }  # fmt: skip
         per_s = res.per_second
         self.rows.append(Row("4 lifecycle, 16 clients, SQLite", "lifecycles/s", per_s, "/s",
                              target=">= 200", met=per_s >= 200,
                              note=f"{res.calls / res.seconds:.0f} calls/s, "
-                                  f"{res.failures} failures"))  # fmt: skip
+                                  f"{res.failures} failures, server CPU "
+                                  f"{per_lifecycle_ms:.1f} ms a lifecycle "
+                                  f"({cpu / res.seconds * 100:.0f} % of a core)"))  # fmt: skip
         p50, p99 = res.pct(0.5), res.pct(0.99)
         self.rows.append(
             Row(
