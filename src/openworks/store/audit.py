@@ -58,6 +58,9 @@ def redact(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("***" if _SECRET_NAME.search(k) else _clip(v)) for k, v in params.items()}
 
 
+_INSERT = insert(audit_log)  # built once: the values travel as execution parameters
+
+
 def record(engine: Engine, entry: AuditEntry) -> None:
     values = {
         "time": entry.time,
@@ -75,7 +78,7 @@ def record(engine: Engine, entry: AuditEntry) -> None:
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
-            conn.execute(insert(audit_log).values(values))
+            conn.execute(_INSERT, values)
 
 
 def query(

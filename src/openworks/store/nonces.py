@@ -26,6 +26,9 @@ def nonce_digest(key: str, nonce: str) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_INSERT = insert(nonces)  # built once: the values travel as execution parameters
+
+
 class DatabaseNonceCache:
     """Nonces in the ``nonces`` table; correct across any number of processes."""
 
@@ -43,7 +46,7 @@ class DatabaseNonceCache:
             conn.info["write"] = True
             try:
                 with conn.begin():
-                    conn.execute(insert(nonces).values(digest=digest, expires_at=expires))
+                    conn.execute(_INSERT, {"digest": digest, "expires_at": expires})
                     if next(self._calls) % self._sweep_every == 0:
                         conn.execute(delete(nonces).where(nonces.c.expires_at < now_ms))
                 return True

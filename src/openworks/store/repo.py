@@ -116,6 +116,31 @@ def _file_values(file: File) -> dict[str, Any]:
 
 _VERSION_ATTRS = _attrs(FileVersion, exclude={"config"})
 
+# Write statements built once: the row values travel as execution parameters, so a call
+# neither builds a bind parameter per column nor generates a new cache key for them (with
+# ``.values(...)`` that was the largest part of a write's Python time). An UPDATE's SET
+# clause is the parameters named after columns; the "_"-prefixed ones feed its WHERE.
+_INSERT_FILE = insert(files).returning(files.c.id)
+_UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
+_INSERT_VERSION = insert(file_versions)
+_UPDATE_VERSION = update(file_versions).where(
+    file_versions.c.file_id == bindparam("_file_id"),
+    file_versions.c.version == bindparam("_version"),
+)
+_INSERT_PACKAGE = insert(packages).returning(packages.c.id)
+_UPDATE_PACKAGE = update(packages).where(packages.c.id == bindparam("_id"))
+_UPDATE_ITEM = update(package_items).where(
+    package_items.c.package_id == bindparam("_package_id"),
+    package_items.c.file_id == bindparam("_file_id"),
+)
+_INSERT_NODE = insert(nodes)
+_DELETE_NODE = delete(nodes).where(
+    nodes.c.env == bindparam("_env"), nodes.c.node_id == bindparam("_node_id")
+)
+_DELETE_EDGES = delete(node_edges).where(
+    node_edges.c.env == bindparam("_env"), node_edges.c.node_id == bindparam("_node_id")
+)
+
 
 def _version(row: Row[Any]) -> FileVersion:
     m = row._mapping
@@ -250,12 +275,12 @@ class SqlTx(FoldersRepo, MembersRepo):
         return _file(row) if row else None
 
     def insert_file(self, file: File) -> int:
-        result = self.conn.execute(insert(files).values(_file_values(file)).returning(files.c.id))
+        result = self.conn.execute(_INSERT_FILE, _file_values(file))
         file.id = int(result.scalar_one())
         return file.id
 
     def update_file(self, file: File) -> None:
-        self.conn.execute(update(files).where(files.c.id == file.id).values(_file_values(file)))
+        self.conn.execute(_UPDATE_FILE, {"_id": file.id, **_file_values(file)})
 
     def list_files(self, project_id: int, flt: FileFilter, page: Page) -> tuple[list[File], int]:
         cond = [files.c.project_id == project_id, files.c.deleted_status == "NORMAL"]
@@ -291,7 +316,7 @@ class SqlTx(FoldersRepo, MembersRepo):
     def insert_version(self, version: FileVersion) -> None:
         values = {a: getattr(version, a) for a in _VERSION_ATTRS}
         values["config"] = _dumps(version.config)
-        self.conn.execute(insert(file_versions).values(values))
+        self.conn.execute(_INSERT_VERSION, values)
 
     def version(self, file_id: int, version: int) -> FileVersion | None:
         stmt = select(file_versions).where(
@@ -312,12 +337,13 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     def update_version(self, version: FileVersion) -> None:
         self.conn.execute(
-            update(file_versions)
-            .where(
-                file_versions.c.file_id == version.file_id,
-                file_versions.c.version == version.version,
-            )
-            .values(status=version.status, package_id=version.package_id)
+            _UPDATE_VERSION,
+            {
+                "_file_id": version.file_id,
+                "_version": version.version,
+                "status": version.status,
+                "package_id": version.package_id,
+            },
         )
 
     def list_versions(self, file_id: int, page: Page) -> tuple[list[FileVersion], int]:
@@ -340,7 +366,7 @@ class SqlTx(FoldersRepo, MembersRepo):
     # packages -------------------------------------------------------------------------
     def insert_package(self, package: Package) -> int:
         values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
-        result = self.conn.execute(insert(packages).values(values).returning(packages.c.id))
+        result = self.conn.execute(_INSERT_PACKAGE, values)
         package.id = int(result.scalar_one())
         if package.items:
             self.conn.execute(
@@ -374,15 +400,16 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     def update_package(self, package: Package) -> None:
         values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
-        self.conn.execute(update(packages).where(packages.c.id == package.id).values(values))
+        self.conn.execute(_UPDATE_PACKAGE, {"_id": package.id, **values})
         for item in package.items:
             self.conn.execute(
-                update(package_items)
-                .where(
-                    package_items.c.package_id == package.id,
-                    package_items.c.file_id == item.file_id,
-                )
-                .values(status=item.status, file_version=item.file_version)
+                _UPDATE_ITEM,
+                {
+                    "_package_id": package.id,
+                    "_file_id": item.file_id,
+                    "status": item.status,
+                    "file_version": item.file_version,
+                },
             )
 
     def list_packages(
@@ -495,20 +522,21 @@ class SqlTx(FoldersRepo, MembersRepo):
     def upsert_node(self, node: Node) -> None:
         self.delete_node(node.env, node.node_id)
         self.conn.execute(
-            insert(nodes).values(
-                env=node.env,
-                node_id=node.node_id,
-                project_id=node.project_id,
-                file_id=node.file_id,
-                file_version=node.file_version,
-                name=node.name,
-                file_type=node.file_type,
-                owner=node.owner,
-                content=node.content,
-                config=_dumps(node.config),
-                status=node.status,
-                modify_time=node.modify_time,
-            )
+            _INSERT_NODE,
+            {
+                "env": node.env,
+                "node_id": node.node_id,
+                "project_id": node.project_id,
+                "file_id": node.file_id,
+                "file_version": node.file_version,
+                "name": node.name,
+                "file_type": node.file_type,
+                "owner": node.owner,
+                "content": node.content,
+                "config": _dumps(node.config),
+                "status": node.status,
+                "modify_time": node.modify_time,
+            },
         )
         edges = [("in", n) for n in node.inputs] + [("out", n) for n in node.outputs]
         if edges:
@@ -528,10 +556,8 @@ class SqlTx(FoldersRepo, MembersRepo):
             )
 
     def delete_node(self, env: int, node_id: int) -> None:
-        self.conn.execute(delete(nodes).where(nodes.c.env == env, nodes.c.node_id == node_id))
-        self.conn.execute(
-            delete(node_edges).where(node_edges.c.env == env, node_edges.c.node_id == node_id)
-        )
+        self.conn.execute(_DELETE_NODE, {"_env": env, "_node_id": node_id})
+        self.conn.execute(_DELETE_EDGES, {"_env": env, "_node_id": node_id})
 
     def producers(self, project_id: int, env: int, output: str) -> list[int]:
         stmt = select(node_edges.c.node_id).where(
