@@ -120,6 +120,29 @@ _VERSION_ATTRS = _attrs(FileVersion, exclude={"config"})
 # neither builds a bind parameter per column nor generates a new cache key for them (with
 # ``.values(...)`` that was the largest part of a write's Python time). An UPDATE's SET
 # clause is the parameters named after columns; the "_"-prefixed ones feed its WHERE.
+_FILE = select(files).where(files.c.id == bindparam("_id"))
+_FILE_FOR_UPDATE = _FILE.with_for_update()
+_FILE_BY_NAME = select(files).where(
+    files.c.project_id == bindparam("_project_id"),
+    files.c.name_key == bindparam("_name_key"),
+    files.c.deleted_status == "NORMAL",
+)
+_VERSION = select(file_versions).where(
+    file_versions.c.file_id == bindparam("_file_id"),
+    file_versions.c.version == bindparam("_version"),
+)
+_LATEST_VERSION = (
+    select(file_versions)
+    .where(file_versions.c.file_id == bindparam("_file_id"), file_versions.c.status != "CANCELLED")
+    .order_by(file_versions.c.version.desc())
+    .limit(1)
+)
+_READY_FIRST = (  # SQLite's claim; PostgreSQL's takes locks (claim_ready_package)
+    select(packages)
+    .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(bindparam("_now")))
+    .order_by(packages.c.id)
+    .limit(1)
+)
 _INSERT_FILE = insert(files).returning(files.c.id)
 _UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
 _INSERT_VERSION = insert(file_versions)
@@ -252,12 +275,10 @@ class SqlTx(FoldersRepo, MembersRepo):
 
     # files and versions ---------------------------------------------------------------
     def file(self, file_id: int) -> File | None:
-        stmt = select(files).where(files.c.id == file_id)
-        if self._locking:
-            # a write transaction reads a file in order to change it (versions, packages):
-            # on PostgreSQL take the row lock now so concurrent commits of one file queue
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+        # a write transaction reads a file in order to change it (versions, packages): on
+        # PostgreSQL take the row lock now so concurrent commits of one file queue
+        stmt = _FILE_FOR_UPDATE if self._locking else _FILE
+        row = self.conn.execute(stmt, {"_id": file_id}).first()
         return _file(row) if row else None
 
     def file_by_node(self, project_id: int, node_id: int) -> File | None:
@@ -266,12 +287,9 @@ class SqlTx(FoldersRepo, MembersRepo):
         return _file(row) if row else None
 
     def file_by_name(self, project_id: int, name: str) -> File | None:
-        stmt = select(files).where(
-            files.c.project_id == project_id,
-            files.c.name_key == name.lower(),
-            files.c.deleted_status == "NORMAL",
-        )
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(
+            _FILE_BY_NAME, {"_project_id": project_id, "_name_key": name.lower()}
+        ).first()
         return _file(row) if row else None
 
     def insert_file(self, file: File) -> int:
@@ -319,20 +337,11 @@ class SqlTx(FoldersRepo, MembersRepo):
         self.conn.execute(_INSERT_VERSION, values)
 
     def version(self, file_id: int, version: int) -> FileVersion | None:
-        stmt = select(file_versions).where(
-            file_versions.c.file_id == file_id, file_versions.c.version == version
-        )
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(_VERSION, {"_file_id": file_id, "_version": version}).first()
         return _version(row) if row else None
 
     def latest_version(self, file_id: int) -> FileVersion | None:
-        stmt = (
-            select(file_versions)
-            .where(file_versions.c.file_id == file_id, file_versions.c.status != "CANCELLED")
-            .order_by(file_versions.c.version.desc())
-            .limit(1)
-        )
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(_LATEST_VERSION, {"_file_id": file_id}).first()
         return _version(row) if row else None
 
     def update_version(self, version: FileVersion) -> None:
@@ -452,14 +461,14 @@ class SqlTx(FoldersRepo, MembersRepo):
         workspaces proceed in parallel. Locks end with the transaction — also when the
         worker process dies, which is what makes a crashed package available again.
         """
+        if self.conn.dialect.name != "postgresql":
+            row = self.conn.execute(_READY_FIRST, {"_now": now_ms()}).first()
+            return _package(row, self._items(row._mapping["id"])) if row else None
         ready = (
             select(packages)
             .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(now_ms()))
             .order_by(packages.c.id)
         )
-        if self.conn.dialect.name != "postgresql":
-            row = self.conn.execute(ready.limit(1)).first()
-            return _package(row, self._items(row._mapping["id"])) if row else None
         busy: set[int] = set()
         for candidate in self.conn.execute(
             ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -14,7 +16,7 @@ from .schema_control import control_gates, control_state
 __all__ = ["SqlControlStore", "not_gated"]
 
 
-def not_gated(now: int) -> ColumnElement[bool]:
+def not_gated(now: int | ColumnElement[Any]) -> ColumnElement[bool]:
     """WHERE clause for ``packages``: no control gate keeps the package waiting at ``now``."""
     blocking = select(control_gates.c.package_id).where(
         control_gates.c.package_id == packages.c.id,
