@@ -25,6 +25,14 @@ def not_gated(now: int | ColumnElement[Any]) -> ColumnElement[bool]:
     return ~exists(blocking)
 
 
+# runs before every package: built once
+_TAKE_FAILURE = (
+    update(control_state)
+    .where(control_state.c.id == 1, control_state.c.fail_remaining > 0)
+    .values(fail_remaining=control_state.c.fail_remaining - 1)
+)
+
+
 class SqlControlStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -59,11 +67,7 @@ class SqlControlStore:
             self.conn.execute(insert(control_state).values(id=1, **values))
 
     def take_failure(self) -> ControlState | None:
-        done = self.conn.execute(
-            update(control_state)
-            .where(control_state.c.id == 1, control_state.c.fail_remaining > 0)
-            .values(fail_remaining=control_state.c.fail_remaining - 1)
-        )
+        done = self.conn.execute(_TAKE_FAILURE)
         return self.state() if done.rowcount == 1 else None
 
     def add_gate(self, package_id: int, kind: str, run_after: int | None) -> None:
