@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from openworks.core.check_ports import CheckEvent, CheckRun, Delivery, Extension, ProcessFilter
 from openworks.core.ports import Page
@@ -86,6 +86,38 @@ def _bound(account_id: str, code: str) -> str:
     return f"extension:{account_id}:{code}"
 
 
+# Statements the check loop and package creation run all the time: built once, values bound
+# at execution.
+_SETTINGS = select(workspace_settings.c.key, workspace_settings.c.value).where(
+    workspace_settings.c.project_id == bindparam("_project_id")
+)
+_EXTENSIONS_OF = (
+    select(extensions)
+    .where(extensions.c.account_id == bindparam("_account_id"))
+    .order_by(extensions.c.code)
+)
+_OPEN_PACKAGE_IDS = (
+    select(check_events.c.package_id)
+    .where(check_events.c.open.is_(True))
+    .distinct()
+    .order_by(check_events.c.package_id)
+)
+_PENDING_BUILTIN = (
+    select(check_runs)
+    .where(check_runs.c.kind == "builtin", check_runs.c.status == "CHECKING")
+    .order_by(check_runs.c.id)
+    .limit(bindparam("_limit"))
+)
+_PENDING_BUILTIN_LOCKED = _PENDING_BUILTIN.with_for_update(skip_locked=True)
+_DUE = (
+    select(outbox)
+    .where(outbox.c.state == "PENDING", outbox.c.next_attempt <= bindparam("_now"))
+    .order_by(outbox.c.next_attempt, outbox.c.id)
+    .limit(bindparam("_limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+
+
 class SqlCheckStore:
     """Implements :class:`openworks.core.check_ports.CheckStore`."""
 
@@ -107,10 +139,8 @@ class SqlCheckStore:
 
     # workspace settings ---------------------------------------------------------------
     def settings(self, project_id: int) -> dict[str, str]:
-        stmt = select(workspace_settings.c.key, workspace_settings.c.value).where(
-            workspace_settings.c.project_id == project_id
-        )
-        return {r.key: r.value for r in self.conn.execute(stmt)}
+        rows = self.conn.execute(_SETTINGS, {"_project_id": project_id})
+        return {r.key: r.value for r in rows}
 
     def set_setting(self, project_id: int, key: str, value: str | None) -> None:
         self.conn.execute(
@@ -205,8 +235,8 @@ class SqlCheckStore:
         return [self._extension(r) for r in self.conn.execute(stmt)], int(total)
 
     def extensions_for(self, account_id: str, project_id: int, event_code: str) -> list[Extension]:
-        stmt = select(extensions).where(extensions.c.account_id == account_id)
-        found = [self._extension(r) for r in self.conn.execute(stmt.order_by(extensions.c.code))]
+        rows = self.conn.execute(_EXTENSIONS_OF, {"_account_id": account_id})
+        found = [self._extension(r) for r in rows]
         return [
             e
             for e in found
@@ -240,13 +270,7 @@ class SqlCheckStore:
         )
 
     def open_package_ids(self) -> list[int]:
-        stmt = (
-            select(check_events.c.package_id)
-            .where(check_events.c.open.is_(True))
-            .distinct()
-            .order_by(check_events.c.package_id)
-        )
-        return [int(p) for p in self.conn.execute(stmt).scalars()]
+        return [int(p) for p in self.conn.execute(_OPEN_PACKAGE_IDS).scalars()]
 
     def insert_run(self, run: CheckRun) -> int:
         values = {a: getattr(run, a) for a in _RUN_ATTRS}
@@ -280,15 +304,9 @@ class SqlCheckStore:
         return [_run(r) for r in self.conn.execute(stmt.order_by(check_runs.c.id))]
 
     def pending_builtin_runs(self, limit: int) -> list[CheckRun]:
-        stmt = (
-            select(check_runs)
-            .where(check_runs.c.kind == "builtin", check_runs.c.status == "CHECKING")
-            .order_by(check_runs.c.id)
-            .limit(limit)
-        )
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return [_run(r) for r in self.conn.execute(stmt)]
+        locking = self.conn.dialect.name == "postgresql"
+        stmt = _PENDING_BUILTIN_LOCKED if locking else _PENDING_BUILTIN
+        return [_run(r) for r in self.conn.execute(stmt, {"_limit": limit})]
 
     def list_events(
         self, project_id: int, flt: ProcessFilter
@@ -313,15 +331,8 @@ class SqlCheckStore:
         return delivery.id
 
     def due_deliveries(self, now: int, limit: int) -> list[Delivery]:
-        stmt = (
-            select(outbox)
-            .where(outbox.c.state == "PENDING", outbox.c.next_attempt <= now)
-            .order_by(outbox.c.next_attempt, outbox.c.id)
-            .limit(limit)
-        )
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return [_delivery(r) for r in self.conn.execute(stmt)]
+        stmt = _DUE_LOCKED if self.conn.dialect.name == "postgresql" else _DUE
+        return [_delivery(r) for r in self.conn.execute(stmt, {"_now": now, "_limit": limit})]
 
     def update_delivery(self, delivery: Delivery) -> None:
         self.conn.execute(

@@ -25,7 +25,8 @@ def not_gated(now: int | ColumnElement[Any]) -> ColumnElement[bool]:
     return ~exists(blocking)
 
 
-# runs before every package: built once
+# run around every package: built once
+_STATE = select(control_state).where(control_state.c.id == 1)
 _TAKE_FAILURE = (
     update(control_state)
     .where(control_state.c.id == 1, control_state.c.fail_remaining > 0)
@@ -38,7 +39,7 @@ class SqlControlStore:
         self.conn = conn
 
     def state(self) -> ControlState:
-        row = self.conn.execute(select(control_state).where(control_state.c.id == 1)).first()
+        row = self.conn.execute(_STATE).first()
         if row is None:
             return ControlState()
         m = row._mapping
