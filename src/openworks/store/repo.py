@@ -116,10 +116,10 @@ def _file_values(file: File) -> dict[str, Any]:
 
 _VERSION_ATTRS = _attrs(FileVersion, exclude={"config"})
 
-# Write statements built once: the row values travel as execution parameters, so a call
-# neither builds a bind parameter per column nor generates a new cache key for them (with
-# ``.values(...)`` that was the largest part of a write's Python time). An UPDATE's SET
-# clause is the parameters named after columns; the "_"-prefixed ones feed its WHERE.
+# Statements of the write path built once: values travel as execution parameters, so a
+# call neither builds a bind parameter per column nor generates a new cache key for them
+# (with ``.values(...)`` that was the largest part of a write's Python time). An UPDATE's
+# SET clause is the parameters named after columns; the "_"-prefixed ones feed its WHERE.
 _FILE = select(files).where(files.c.id == bindparam("_id"))
 _FILE_FOR_UPDATE = _FILE.with_for_update()
 _FILE_BY_NAME = select(files).where(
@@ -137,12 +137,12 @@ _LATEST_VERSION = (
     .order_by(file_versions.c.version.desc())
     .limit(1)
 )
-_READY_FIRST = (  # SQLite's claim; PostgreSQL's takes locks (claim_ready_package)
+_READY = (  # READY, unheld, ungated at "_now", oldest first (claim_ready_package)
     select(packages)
     .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(bindparam("_now")))
     .order_by(packages.c.id)
-    .limit(1)
 )
+_READY_FIRST = _READY.limit(1)
 _INSERT_FILE = insert(files).returning(files.c.id)
 _UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
 _INSERT_VERSION = insert(file_versions)
@@ -461,17 +461,13 @@ class SqlTx(FoldersRepo, MembersRepo):
         workspaces proceed in parallel. Locks end with the transaction — also when the
         worker process dies, which is what makes a crashed package available again.
         """
+        now = {"_now": now_ms()}
         if self.conn.dialect.name != "postgresql":
-            row = self.conn.execute(_READY_FIRST, {"_now": now_ms()}).first()
+            row = self.conn.execute(_READY_FIRST, now).first()
             return _package(row, self._items(row._mapping["id"])) if row else None
-        ready = (
-            select(packages)
-            .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(now_ms()))
-            .order_by(packages.c.id)
-        )
         busy: set[int] = set()
         for candidate in self.conn.execute(
-            ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50)
+            _READY.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
         ):
             if candidate.project_id in busy:
                 continue
@@ -482,7 +478,7 @@ class SqlTx(FoldersRepo, MembersRepo):
                 busy.add(candidate.project_id)
                 continue
             row = self.conn.execute(
-                ready.where(packages.c.id == candidate.id).with_for_update(skip_locked=True)
+                _READY.where(packages.c.id == candidate.id).with_for_update(skip_locked=True), now
             ).first()
             if row is not None:
                 return _package(row, self._items(candidate.id))

@@ -16,7 +16,7 @@ from .schema_control import control_gates, control_state
 __all__ = ["SqlControlStore", "not_gated"]
 
 
-def not_gated(now: int | ColumnElement[Any]) -> ColumnElement[bool]:
+def not_gated(now: ColumnElement[Any]) -> ColumnElement[bool]:
     """WHERE clause for ``packages``: no control gate keeps the package waiting at ``now``."""
     blocking = select(control_gates.c.package_id).where(
         control_gates.c.package_id == packages.c.id,
