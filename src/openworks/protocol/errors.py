@@ -38,6 +38,7 @@ __all__ = [
     "Throttled",
     "access_key_inactive",
     "access_key_not_found",
+    "action_conflict",
     "api_not_found",
     "incomplete_signature",
     "internal_error",
@@ -45,6 +46,7 @@ __all__ = [
     "invalid_version",
     "missing_parameter",
     "nonce_used",
+    "service_unavailable",
     "signature_method",
     "signature_mismatch",
     "timestamp_expired",
@@ -212,3 +214,20 @@ def signature_method(value: str) -> ClientError:
 
 def internal_error() -> ServerError:
     return ServerError("InternalError.System", "The server failed to process the request.")
+
+
+def action_conflict(name: str, header: str, parameter: str) -> ClientError:
+    """The request names two different operations (or versions): the ``x-acs-*`` header and
+    the parameter disagree, so which one runs would not be the one the signature covers."""
+    return ClientError(
+        "InvalidParameter.Conflict",
+        f'The header x-acs-{name.lower()} "{_clip(header)}" and the parameter {name} '
+        f'"{_clip(parameter)}" disagree.',
+    )
+
+
+def service_unavailable(reason: str) -> ServerError:
+    """A dependency the server needs for this call (e.g. the shared replay cache) is down."""
+    return ServerError(
+        "ServiceUnavailable", f"The service is temporarily unavailable: {reason}.", 503
+    )

@@ -49,7 +49,16 @@ from .encoding import parse_form
 from .errors import invalid_parameter, missing_parameter
 from .request import RawRequest
 
-__all__ = ["COMMON_PARAMETERS", "PARAM_TYPES", "ParamSpec", "coerce_params", "decode_params"]
+__all__ = [
+    "COMMON_PARAMETERS",
+    "INT32_RANGE",
+    "INT64_RANGE",
+    "PARAM_TYPES",
+    "ParamSpec",
+    "coerce_params",
+    "decode_params",
+    "to_int",
+]
 
 COMMON_PARAMETERS: frozenset[str] = frozenset(
     {
@@ -73,7 +82,7 @@ PARAM_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "float", "list", 
 _ITEM_TYPES = frozenset({"str", "int", "bool", "float", "any"})
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _FORMISH = re.compile(rb"[A-Za-z0-9%+=&._~*\-!'()/:,;@$?]+")
-_INT = re.compile(r"[+-]?[0-9]+")
+_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
@@ -124,16 +133,28 @@ class ParamSpec:
             raise ValueError(f"unknown item field type in {self.name}: {dict(self.items)}")
 
 
-def _to_int(name: str, text: str) -> int:
+INT32_RANGE: tuple[int, int] = (-(2**31), 2**31 - 1)
+INT64_RANGE: tuple[int, int] = (_INT_MIN, _INT_MAX)
+
+
+def to_int(name: str, text: str, bits: int = 64) -> int:
+    """``text`` as a signed ``bits``-bit integer (32 or 64): optional sign and ASCII digits
+    only (no superscript or full-width digits), else ``InvalidParameter`` naming ``name``.
+    The one conversion the API, the console and the CLI share."""
+    low, high = INT32_RANGE if bits == 32 else INT64_RANGE
     if _INT.fullmatch(text) is None:
         raise invalid_parameter(name, "must be an integer")
     digits = text.lstrip("+-").lstrip("0")
     if len(digits) > 19:  # also keeps int() away from its digit limit
-        raise invalid_parameter(name, "is out of the 64-bit integer range")
+        raise invalid_parameter(name, f"must be between {low} and {high}")
     number = (-1 if text.startswith("-") else 1) * int(digits or "0")
-    if not _INT_MIN <= number <= _INT_MAX:
-        raise invalid_parameter(name, "is out of the 64-bit integer range")
+    if not low <= number <= high:
+        raise invalid_parameter(name, f"must be between {low} and {high}")
     return number
+
+
+def _to_int(name: str, text: str) -> int:
+    return to_int(name, text, 64)
 
 
 def _to_bool(name: str, text: str) -> bool:
