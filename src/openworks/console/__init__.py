@@ -56,9 +56,11 @@ def console_routes(service: Service) -> list[BaseRoute]:
     async def home(_request: Request) -> Response:
         return RedirectResponse("/console/w", 303)
 
-    w = "/w/{project_id:int}"
-    d = w + "/deployments/{deployment_id:int}"
-    f = w + "/files/{file_id:int}"
+    # Ids are matched as text and converted by the page (console/inputs.py path_id): a
+    # Starlette ``int`` segment would pass a 30-digit id on to the database (a 500).
+    w = "/w/{project_id}"
+    d = w + "/deployments/{deployment_id}"
+    f = w + "/files/{file_id}"
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
         Route("/login", partial(auth.login_form, console), methods=["GET"]),
@@ -69,8 +71,9 @@ def console_routes(service: Service) -> list[BaseRoute]:
         Route(
             w + "/deployments.json", page(deployments.deployment_list, live=True), methods=["GET"]
         ),
-        Route(d, page(deployments.deployment_detail), methods=["GET"]),
+        # ".json" first: a text segment would also match "{Id}.json"
         Route(d + ".json", page(deployments.deployment_detail, live=True), methods=["GET"]),
+        Route(d, page(deployments.deployment_detail), methods=["GET"]),
         Route(d + "/approve", page(review.approve), methods=["POST"]),
         Route(d + "/reject", page(review.reject), methods=["POST"]),
         Route(w + "/files", page(files.file_list), methods=["GET"]),

@@ -29,6 +29,7 @@ from openworks.core.model import Principal
 from openworks.store.console_auth import check_password, end_session, start_session
 
 from .attempts import SignInAttempts
+from .inputs import check_query
 from .web import SESSION_COOKIE, Console, Refused, SignedIn, read_form, safe_next
 
 __all__ = ["LOGIN_COOKIE", "SESSION_HOURS", "login_form", "login_submit", "logout"]
@@ -43,13 +44,13 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _render_login(
+async def _render_login(
     console: Console, request: Request, status: int = 200, error: str | None = None
 ) -> Response:
     token = request.cookies.get(LOGIN_COOKIE) or ""
     if len(token) < 32 or len(token) > 100:
         token = secrets.token_urlsafe(32)
-    response = console.page(
+    response = await console.page(
         "login.html",
         status,
         session=None,
@@ -70,9 +71,13 @@ def _render_login(
 
 
 async def login_form(console: Console, request: Request) -> Response:
+    try:
+        check_query(request.query_params)
+    except Refused as err:
+        return await console.error(err)
     if await console.session_of(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), 303)
-    return _render_login(console, request)
+    return await _render_login(console, request)
 
 
 def _authenticate(console: Console, form: dict[str, str]) -> tuple[str, str | None] | None:
@@ -99,13 +104,14 @@ def _authenticate(console: Console, form: dict[str, str]) -> tuple[str, str | No
 
 async def login_submit(console: Console, request: Request) -> Response:
     try:
+        check_query(request.query_params)
         form = await read_form(request)
     except Refused as err:
-        return console.error(err)
+        return await console.error(err)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = form.get("csrf", "")
     if not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
-        return console.error(
+        return await console.error(
             Refused(
                 403,
                 "Form expired",
@@ -118,7 +124,7 @@ async def login_submit(console: Console, request: Request) -> Response:
     wait = ATTEMPTS.wait_seconds(identity, address)
     if wait > 0:
         minutes = max(1, round(wait / 60))
-        return _render_login(
+        return await _render_login(
             console, request, 429,
             f"Too many failed sign-ins. Try again in about {minutes} minute(s).",
         )  # fmt: skip
@@ -130,7 +136,7 @@ async def login_submit(console: Console, request: Request) -> Response:
             if form.get("access_key_id")
             else "user name or password"
         )
-        return _render_login(console, request, 401, f"The {what} is not valid.")
+        return await _render_login(console, request, 401, f"The {what} is not valid.")
     ATTEMPTS.succeeded(identity)
     user_id, key_id = found
     lifetime = SESSION_HOURS * 3600

@@ -33,6 +33,7 @@ from openworks.core.model import FileVersion, Item, Package, Principal, Project
 from openworks.core.ports import DeploymentFilter, Page
 
 from . import labels, review
+from .inputs import path_id, query_int
 from .web import SECURITY_HEADERS, Console, Refused, SignedIn
 
 __all__ = [
@@ -45,13 +46,12 @@ __all__ = [
 ]
 
 PAGE_SIZE = 20
+MAX_PAGE = 100_000
+MAX_FILTER_TEXT = 128  # characters of creator, executor and keyword
 
 
 def project_of(signed: SignedIn) -> ProjectRef:
-    raw = signed.request.path_params.get("project_id")
-    if not isinstance(raw, int):
-        raise Refused(404, "Not found", "No such workspace.")
-    return ProjectRef(id=raw)
+    return ProjectRef(id=path_id(signed.request.path_params, "project_id", "workspace"))
 
 
 # -- workspaces --------------------------------------------------------------------------
@@ -78,7 +78,9 @@ async def workspace_list(console: Console, signed: SignedIn) -> Response:
     found = await console.read(
         signed, "ListProjects", ProjectRef(), lambda: _visible_projects(core, principal)
     )
-    return console.page("workspaces.html", session=signed.session, projects=found, project=None)
+    return await console.page(
+        "workspaces.html", session=signed.session, projects=found, project=None
+    )
 
 
 # -- the package list --------------------------------------------------------------------
@@ -100,11 +102,12 @@ class Filters:
 
 
 def _time_ms(name: str, text: str) -> int | None:
-    """``YYYY-MM-DDTHH:MM`` (UTC, what a datetime-local field sends) or plain milliseconds."""
+    """``YYYY-MM-DDTHH:MM`` (UTC, what a datetime-local field sends) or plain milliseconds
+    (a signed 64-bit integer, as the API's time parameters)."""
     if not text:
         return None
-    if text.isdigit():
-        return int(text)
+    if text.lstrip("+-").isdigit():
+        return query_int(name, text, 64)
     for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
         try:
             return calendar.timegm(time.strptime(text, pattern)) * 1000
@@ -118,17 +121,19 @@ def parse_filters(query: Mapping[str, str]) -> Filters:
         k: query.get(k, "").strip()
         for k in ("status", "creator", "executor", "keyword", "created_before", "executed_before")
     }
+    if any("\x00" in v for v in values.values()):  # PostgreSQL text cannot hold it
+        raise Refused(400, "Bad filter", "Filters must not contain the NUL character.")
     status: int | None = None
     if values["status"]:
         if values["status"] not in {str(k) for k in labels.PACKAGE_STATUS}:
             raise Refused(400, "Bad filter", "Status must be one of 0, 1, 2 or 6.")
         status = int(values["status"])
-    page_text = query.get("page", "1")
-    if not page_text.isdigit() or not 1 <= int(page_text) <= 100_000:
-        raise Refused(400, "Bad filter", "page must be a number from 1.")
+    page = query_int("page", query.get("page", "1"), 32)
+    if not 1 <= page <= MAX_PAGE:
+        raise Refused(400, "Bad filter", f"page must be a number from 1 to {MAX_PAGE}.")
     for key in ("creator", "executor", "keyword"):
-        if len(values[key]) > 128:
-            raise Refused(400, "Bad filter", f"{key} is longer than 128 characters.")
+        if len(values[key]) > MAX_FILTER_TEXT:
+            raise Refused(400, "Bad filter", f"{key} is longer than {MAX_FILTER_TEXT} characters.")
     flt = DeploymentFilter(
         creator=values["creator"] or None,
         executor=values["executor"] or None,
@@ -137,7 +142,7 @@ def parse_filters(query: Mapping[str, str]) -> Filters:
         end_create_time=_time_ms("Created before", values["created_before"]),
         end_execute_time=_time_ms("Executed before", values["executed_before"]),
     )
-    return Filters(flt, int(page_text), values)
+    return Filters(flt, page, values)
 
 
 def _list(
@@ -168,11 +173,11 @@ async def deployment_list(console: Console, signed: SignedIn, live: bool = False
         "pending": pending,
     }
     if live:
-        html = console.html("_deployment_rows.html", **context)
+        html = await console.html("_deployment_rows.html", **context)
         return JSONResponse(
             {"html": html, "pending": pending, "total": total}, headers=SECURITY_HEADERS
         )
-    return console.page("deployments.html", **context)
+    return await console.page("deployments.html", **context)
 
 
 # -- one package -------------------------------------------------------------------------
@@ -203,7 +208,7 @@ def _detail(
 
 async def deployment_detail(console: Console, signed: SignedIn, live: bool = False) -> Response:
     ref = project_of(signed)
-    package_id = signed.request.path_params["deployment_id"]
+    package_id = path_id(signed.request.path_params, "deployment_id", "deployment package")
     core, principal = console.service.core, signed.principal
     project, package, items, checks = await console.read(
         signed, "GetDeployment", ref, lambda: _detail(core, principal, ref, package_id)
@@ -218,6 +223,6 @@ async def deployment_detail(console: Console, signed: SignedIn, live: bool = Fal
         "pending": not labels.is_final(package),
     }
     if live:
-        html = console.html("_deployment_body.html", **context)
+        html = await console.html("_deployment_body.html", **context)
         return JSONResponse({"html": html, "pending": context["pending"]}, headers=SECURITY_HEADERS)
-    return console.page("deployment.html", **context)
+    return await console.page("deployment.html", **context)

@@ -11,11 +11,14 @@
 What is in DEV is the newest version whose commit succeeded (COMMITTED, DEPLOYING or
 DEPLOYED), unless that version deleted the file; what is in PROD is the file's production
 version. A basic workspace has no DEV column.
+
+A version number in the query (``version``, ``from``, ``to``) is a 32-bit integer (else
+400); one the file does not have is a 404. Diffs are bounded in size, work and rows shown
+(:mod:`openworks.console.diffing`) and computed in a thread of their own.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from starlette.responses import Response
@@ -36,6 +39,8 @@ from openworks.core.model import (
 from openworks.core.ports import FileFilter, Page
 
 from .deployments import project_of
+from .diffing import DiffRow, compare, diff_rows
+from .inputs import path_id, query_int
 from .web import Console, Refused, SignedIn
 
 __all__ = ["DiffRow", "Folder", "diff_rows", "file_detail", "file_diff", "file_list", "tree"]
@@ -90,25 +95,28 @@ async def file_list(console: Console, signed: SignedIn) -> Response:
     ref = project_of(signed)
     core, principal = console.service.core, signed.principal
 
-    def load() -> tuple[Project, list[File]]:
-        project = projects.get_project(core, principal, ref)
-        return project, _all_files(core, principal, project)
-
-    project, every = await console.read(signed, "ListFiles", ref, load)
     folder = signed.request.query_params.get("folder", "").strip("/")
-    shown = [
-        f
-        for f in every
-        if not folder
-        or f.folder_path.strip("/") == folder
-        or f.folder_path.strip("/").startswith(folder + "/")
-    ]
-    shown.sort(key=lambda f: (f.folder_path.lower(), f.name.lower()))
-    return console.page(
+
+    def load() -> tuple[Project, Folder, list[File]]:
+        # the tree and the filtering are in the thread too: a workspace may hold many files
+        project = projects.get_project(core, principal, ref)
+        every = _all_files(core, principal, project)
+        shown = [
+            f
+            for f in every
+            if not folder
+            or f.folder_path.strip("/") == folder
+            or f.folder_path.strip("/").startswith(folder + "/")
+        ]
+        shown.sort(key=lambda f: (f.folder_path.lower(), f.name.lower()))
+        return project, tree([f.folder_path for f in every]), shown
+
+    project, root, shown = await console.read(signed, "ListFiles", ref, load)
+    return await console.page(
         "files.html",
         session=signed.session,
         project=project,
-        root=tree([f.folder_path for f in every]),
+        root=root,
         folder=folder,
         files=shown,
     )
@@ -159,10 +167,7 @@ def _pick(versions: list[FileVersion], number: int | None) -> FileVersion | None
 
 
 def _file_id(signed: SignedIn) -> int:
-    value = signed.request.path_params.get("file_id")
-    if not isinstance(value, int):
-        raise Refused(404, "Not found", "No such file.")
-    return value
+    return path_id(signed.request.path_params, "file_id", "file")
 
 
 async def file_detail(console: Console, signed: SignedIn) -> Response:
@@ -170,12 +175,12 @@ async def file_detail(console: Console, signed: SignedIn) -> Response:
     chosen: FileVersion | None = None
     wanted = signed.request.query_params.get("version")
     if wanted:
-        chosen = _pick(versions, int(wanted)) if wanted.isdigit() else None
+        chosen = _pick(versions, query_int("version", wanted, 32))
         if chosen is None:
             raise Refused(404, "Not found", f"The file {file.id} has no version {wanted}.")
     dev = dev_version(project, versions)
     prod = _pick(versions, file.prod_version)
-    return console.page(
+    return await console.page(
         "file.html",
         session=signed.session,
         project=project,
@@ -188,50 +193,22 @@ async def file_detail(console: Console, signed: SignedIn) -> Response:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DiffRow:
-    kind: str  # "hunk", "same", "del", "add"
-    old: int | None
-    new: int | None
-    text: str
-
-
-def diff_rows(old: str, new: str, context: int = 3) -> list[DiffRow]:
-    """A line diff as table rows with old and new line numbers (empty when equal)."""
-    a, b = old.splitlines(), new.splitlines()
-    rows: list[DiffRow] = []
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
-        first, last = group[0], group[-1]
-        rows.append(
-            DiffRow(
-                "hunk",
-                None,
-                None,
-                f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
-            )
-        )
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                rows.extend(
-                    DiffRow("same", i1 + k + 1, j1 + k + 1, a[i1 + k]) for k in range(i2 - i1)
-                )
-                continue
-            rows.extend(DiffRow("del", i + 1, None, a[i]) for i in range(i1, i2))
-            rows.extend(DiffRow("add", None, j + 1, b[j]) for j in range(j1, j2))
-    return rows
-
-
 def _side(file: File, versions: list[FileVersion], text: str, name: str) -> tuple[str, str]:
-    """(label, content) of one side of a diff."""
+    """(label, content) of one side of a diff: 400 for a malformed side, 404 for a version
+    the file does not have."""
     if text == WORKING:
         return "Working copy", file.content
-    version = _pick(versions, int(text)) if text.isdigit() else None
-    if version is None:
+    try:
+        number = query_int(name, text, 32)
+    except Refused:
         raise Refused(
-            400 if not text.isdigit() else 404,
+            400,
             "Bad comparison",
-            f'{name} must be a version of file {file.id} or "{WORKING}" (got {text!r}).',
-        )
+            f'{name} must be a version of file {file.id} or "{WORKING}".',
+        ) from None
+    version = _pick(versions, number)
+    if version is None:
+        raise Refused(404, "Bad comparison", f"The file {file.id} has no version {number}.")
     return f"Version {version.version}", version.content
 
 
@@ -243,8 +220,8 @@ async def file_diff(console: Console, signed: SignedIn) -> Response:
     old_text, new_text = query.get("from", default_old), query.get("to", default_new)
     old_label, old = _side(file, versions, old_text, "from")
     new_label, new = _side(file, versions, new_text, "to")
-    rows = diff_rows(old, new)
-    return console.page(
+    diff = await console.heavy(lambda: compare(old, new))  # bounded, and off the event loop
+    return await console.page(
         "diff.html",
         session=signed.session,
         project=project,
@@ -254,7 +231,8 @@ async def file_diff(console: Console, signed: SignedIn) -> Response:
         new_text=new_text,
         old_label=old_label,
         new_label=new_label,
-        rows=rows,
-        added=sum(1 for r in rows if r.kind == "add"),
-        removed=sum(1 for r in rows if r.kind == "del"),
+        diff=diff,
+        rows=diff.rows,
+        added=diff.added,
+        removed=diff.removed,
     )

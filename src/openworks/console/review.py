@@ -29,6 +29,7 @@ from openworks.core.context import Core
 from openworks.core.model import Package, PackageStatus, Principal, Project
 
 from . import labels
+from .inputs import path_id
 from .web import Console, Refused, SignedIn
 
 __all__ = ["CheckLine", "ReviewView", "approve", "reject", "timeline", "view"]
@@ -87,7 +88,8 @@ def timeline(package: Package, review: ReviewView) -> list[tuple[str, str]]:
 
 def _target(signed: SignedIn) -> tuple[ProjectRef, int, str]:
     params = signed.request.path_params
-    project_id, package_id = params["project_id"], params["deployment_id"]
+    project_id = path_id(params, "project_id", "workspace")
+    package_id = path_id(params, "deployment_id", "deployment package")
     back = f"/console/w/{project_id}/deployments/{package_id}"
     return ProjectRef(id=project_id), package_id, back
 

@@ -2,12 +2,18 @@
 
 A signed-in request goes through::
 
-    cookie ow_session ─▶ session row (unexpired, user enabled, AccessKey still active)
-        ─▶ POST? form body (size-limited) ─▶ CSRF token == the session's, else 403
-        ─▶ page function: domain calls in the thread pool, with the session's Principal,
-           under the role-matrix rule of the API operation the page mirrors (ListDeployments,
-           GetDeployment, ListFiles, ListFileVersions…)
-        ─▶ HTML, or an error page: NotFound 404 · Forbidden / not a member 403 · Invalid 400
+    query string: no NUL, no over-long value (console/inputs.py), else 400
+        ─▶ cookie ow_session ─▶ session row (unexpired, user enabled, AccessKey still active)
+        ─▶ POST? form body (size-limited, no NUL) ─▶ CSRF token == the session's, else 403
+        ─▶ page function: ids from the path (64-bit, else 404), domain calls in the thread
+           pool, with the session's Principal, under the role-matrix rule of the API
+           operation the page mirrors (ListDeployments, GetDeployment, ListFiles,
+           ListFileVersions…); CPU-heavy work (diffs) in a thread of its own small pool
+        ─▶ HTML rendered in the thread pool, or an error page: NotFound 404 ·
+           Forbidden / not a member 403 · Invalid 400
+
+Nothing that reads the database, renders a template or computes over file contents runs
+on the event loop, so ``/healthz`` and the API keep answering while a page is built.
 
 No session: a GET is redirected to the sign-in page (remembering where it was going), a POST
 is refused with 403. Every response carries a strict Content-Security-Policy (scripts and
@@ -20,9 +26,11 @@ import hmac
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import anyio
 import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,6 +42,7 @@ from openworks.core.model import Principal
 from openworks.store.console_auth import ConsoleSession, find_session
 
 from . import labels
+from .inputs import Refused, check_query
 
 if TYPE_CHECKING:
     from openworks.app import Service
@@ -52,6 +61,9 @@ __all__ = [
 
 SESSION_COOKIE = "ow_session"
 MAX_FORM_BYTES = 64 * 1024
+# Threads for work that may take long (line diffs): at most this many at once, apart from
+# the pool that domain calls and the API share, so diffs cannot hold up API calls.
+HEAVY_THREADS = 2
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -65,16 +77,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class Refused(Exception):
-    """A request the console answers with an error page (status, title, message)."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class Console:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self._heavy: anyio.CapacityLimiter | None = None  # made in the event loop
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -143,16 +146,33 @@ class Console:
 
     # -- rendering -----------------------------------------------------------------------
 
-    def html(self, template: str, **context: Any) -> str:
+    def render(self, template: str, **context: Any) -> str:
+        """The template rendered here and now (call it from a worker thread)."""
         return self.env.get_template(template).render(**context)
 
-    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(self.html(template, **context), status, headers=SECURITY_HEADERS)
+    async def html(self, template: str, **context: Any) -> str:
+        """The template rendered in the thread pool: a page with a long file, a long diff
+        or many rows takes a while, and the event loop must keep serving meanwhile."""
+        return await run_in_threadpool(partial(self.render, template, **context))
 
-    def error(self, err: Refused, session: ConsoleSession | None = None) -> HTMLResponse:
-        return self.page(
+    async def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """The rendered template as a response, rendered and encoded in the thread pool."""
+
+        def build() -> HTMLResponse:
+            return HTMLResponse(self.render(template, **context), status, headers=SECURITY_HEADERS)
+
+        return await run_in_threadpool(build)
+
+    async def error(self, err: Refused, session: ConsoleSession | None = None) -> HTMLResponse:
+        return await self.page(
             "error.html", err.status, title=err.title, message=err.message, session=session
         )
+
+    async def heavy(self, fn: Callable[[], T]) -> T:
+        """Run CPU-heavy ``fn`` in a thread, at most ``HEAVY_THREADS`` at once."""
+        if self._heavy is None:
+            self._heavy = anyio.CapacityLimiter(HEAVY_THREADS)
+        return await anyio.to_thread.run_sync(fn, limiter=self._heavy)
 
     # -- domain calls ----------------------------------------------------------------------
 
@@ -205,6 +225,10 @@ class Console:
         """Wrap a page: require a session; for POST, parse the form and check its CSRF token."""
 
         async def endpoint(request: Request) -> Response:
+            try:
+                check_query(request.query_params)
+            except Refused as err:
+                return await self.error(err)
             found = await self.session_of(request)
             if found is None:
                 if request.method == "GET":
@@ -213,7 +237,7 @@ class Console:
                         target += "?" + request.url.query
                     query = urllib.parse.urlencode({"next": target})
                     return RedirectResponse(f"/console/login?{query}", 303)
-                return self.error(
+                return await self.error(
                     Refused(403, "Not signed in", "Sign in before submitting a form.")
                 )
             session, token = found
@@ -231,7 +255,7 @@ class Console:
                         )
                 return await page(SignedIn(request, session, token, form))
             except Refused as err:
-                return self.error(err, session)
+                return await self.error(err, session)
 
         return endpoint
 
