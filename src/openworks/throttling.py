@@ -3,7 +3,8 @@
 ::
 
     Settings.throttle ──load_policy──▶ Policy ──(inactive)──▶ None: no limiter at all
-                                          ├── redis_url set ──▶ RedisLimiter (shared)
+                                          ├── redis_url set ──▶ RedisLimiter (shared;
+                                          │                     503 while Redis is down)
                                           └── otherwise     ──▶ MemoryLimiter (this process)
 
 The pipeline in :mod:`openworks.app` calls :func:`admit` right after authentication and
@@ -34,12 +35,14 @@ def build_limiter(settings: Settings) -> Limiter | None:
         raise ConfigError(str(err)) from err
     if settings.max_inflight < 0:
         raise ConfigError("--max-inflight must be 0 (no bound) or a positive number")
+    if not settings.redis_timeout > 0:
+        raise ConfigError("OPENWORKS_REDIS_TIMEOUT must be a positive number of seconds")
     if not policy.active:
         return None
     if settings.redis_url:
         from openworks.store.redis_throttle import RedisLimiter
 
-        return RedisLimiter(policy, settings.redis_url)
+        return RedisLimiter(policy, settings.redis_url, timeout=settings.redis_timeout)
     return MemoryLimiter(policy)
 
 

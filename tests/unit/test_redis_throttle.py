@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from openworks.protocol import Throttled
+from openworks.protocol.errors import ServerError
 from openworks.protocol.throttle import PRESETS, Limits, MemoryLimiter, Policy
 from openworks.store.redis_throttle import RedisLimiter
 
@@ -121,8 +122,24 @@ def test_keys_expire_once_the_bucket_is_full_again(prefix: str) -> None:
     assert 60_000 < ttl <= 500 + 60_000
 
 
-def test_unreachable_redis_admits_and_warns(caplog: pytest.LogCaptureFixture) -> None:
+def test_unreachable_redis_fails_closed_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     lim = RedisLimiter(Policy(Limits(qps=1)), "redis://127.0.0.1:1/0", clock=FakeClock())
-    for _ in range(3):
-        lim.admit("a", "GetFile", True)
-    assert "Redis unavailable" in caplog.text
+    try:
+        for _ in range(5):
+            with pytest.raises(ServerError) as info:
+                lim.admit("a", "GetFile", True)
+            assert (info.value.status, info.value.code) == (503, "ServiceUnavailable")
+            assert "the rate limiter (Redis) is unreachable" in info.value.message
+        warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
+        assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+        assert lim.outage.down and lim.outage.refused == 5
+    finally:
+        lim.close()
+
+
+def test_unlimited_calls_need_no_redis() -> None:
+    lim = RedisLimiter(Policy(Limits()), "redis://127.0.0.1:1/0")
+    try:
+        lim.admit("a", "GetFile", True)  # no bucket, no daily cap: Redis is not asked
+    finally:
+        lim.close()

@@ -6,8 +6,10 @@ import json
 
 import click
 
+from openworks.config import env_flag
 from openworks.core.check_ports import Extension
 from openworks.core.extensions import (
+    ALLOW_ANY_ADDRESS_ENV,
     add_extension,
     list_extensions,
     remove_extension,
@@ -63,8 +65,13 @@ def extensions_add(
     description: str,
     database_url: str | None,
 ) -> None:
-    """Register extension CODE; prints it as JSON (without the secret)."""
+    """Register extension CODE; prints it as JSON (without the secret).
+
+    A URL whose host is, or resolves to, a link-local or unspecified address is refused
+    unless OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS=1 is set.
+    """
     core, principal = open_core(database_url)
+    allow_any_address = env_flag(ALLOW_ANY_ADDRESS_ENV)
     ext = run(
         lambda: add_extension(
             core,
@@ -76,6 +83,7 @@ def extensions_add(
             secret,
             [project_ref(w) for w in workspaces],
             description,
+            allow_any_address=allow_any_address,
         )
     )
     click.echo(json.dumps(_document(ext)))

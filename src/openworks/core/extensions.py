@@ -12,14 +12,23 @@ For every matching package item the service sends one CloudEvents-style message 
     PENDING ──2xx──▶ DELIVERED
        │ refused / unreachable: attempts+1, next try after 0.25 s·2^(n-1) (at most 60 s)
        └── the check was answered or timed out, or the extension was removed ─▶ ABANDONED
+
+Extension URLs: loopback and private addresses are fine (receivers often run beside the
+service), but a host that is, or resolves to, a link-local address (169.254.0.0/16 where
+cloud metadata services answer, fe80::/10) or an unspecified one (0.0.0.0/8, ``::``),
+IPv4-mapped and NAT64 forms included, is refused at registration and again at every
+delivery (DNS may change in between), unless the operator sets
+``OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS=1`` (:func:`refused_address`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -31,15 +40,20 @@ from .model import ChangeType, File, FileVersion, Package, Principal, Project
 from .ports import Page
 
 __all__ = [
+    "ALLOW_ANY_ADDRESS_ENV",
     "EVENTS",
     "EventInfo",
+    "Resolver",
     "add_extension",
+    "address_kind",
     "claim_deliveries",
     "event_message",
     "finish_delivery",
     "get_extension",
     "list_extensions",
+    "refused_address",
     "remove_extension",
+    "resolve_host",
 ]
 
 REGION = "openworks"
@@ -120,6 +134,62 @@ def event_message(
 
 # -- registration -----------------------------------------------------------------------
 
+ALLOW_ANY_ADDRESS_ENV = "OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS"
+Resolver = Callable[[str], Sequence[str]]  # host name -> IP addresses (text)
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host on this network" (RFC 1122)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # IPv4 embedded in IPv6 (RFC 6052)
+
+
+def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` names, as the system resolver gives them (IP literals too)."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def address_kind(address: str) -> str | None:
+    """``"link-local"`` or ``"unspecified"`` for an address extensions may not reach."""
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in _THIS_NETWORK):
+        return "unspecified"
+    return None
+
+
+def refused_address(host: str, addresses: Sequence[str]) -> str | None:
+    """Why ``host`` (resolved to ``addresses``) may not receive events, or ``None``."""
+    for address in addresses:
+        kind = address_kind(address)
+        if kind is not None:
+            named = host.strip("[]")
+            where = f"{named} is" if named == address else f"{host} resolves to {address},"
+            article = "an" if kind[0] in "aeiou" else "a"
+            return (
+                f"{where} {article} {kind} address; extensions may not reach link-local or "
+                f"unspecified addresses unless {ALLOW_ANY_ADDRESS_ENV}=1 is set"
+            )
+    return None
+
+
+def _check_host(url: str, host: str, resolve: Resolver) -> None:
+    reason = refused_address(host, [host])  # an IP literal, even one that cannot resolve
+    if reason is None:
+        try:
+            addresses = resolve(host)
+        except (OSError, UnicodeError):
+            return  # not resolvable now: every delivery resolves (and checks) it again
+        reason = refused_address(host, addresses)
+    if reason is not None:
+        raise Invalid("Invalid.Param", f"The extension URL {url!r} is refused: {reason}.")
+
 
 def _validate(code: str, name: str, events: Sequence[str], url: str, secret: str) -> None:
     if not _CODE.fullmatch(code):
@@ -136,8 +206,13 @@ def _validate(code: str, name: str, events: Sequence[str], url: str, secret: str
             "Invalid.Param",
             f"Events must be some of {', '.join(EVENTS)} (got {', '.join(events) or 'none'}).",
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
         raise Invalid("Invalid.Param", f"The extension URL must be http(s)://host/…, not {url!r}.")
     if len(secret) < 8:
         raise Invalid("Invalid.Param", "The signing secret must be at least 8 characters.")
@@ -153,9 +228,16 @@ def add_extension(
     secret: str,
     workspaces: Sequence[ProjectRef] = (),
     description: str = "",
+    *,
+    allow_any_address: bool = False,
+    resolve: Resolver = resolve_host,
 ) -> Extension:
+    """Register an extension; its URL's host is resolved and checked unless
+    ``allow_any_address`` (see :func:`refused_address`)."""
     events = list(dict.fromkeys(e.strip() for e in events if e.strip()))
     _validate(code, name, events, url, secret)
+    if not allow_any_address:
+        _check_host(url, urlsplit(url).hostname or "", resolve)
     with core.store.transaction(write=True) as tx:
         store = tx.checks()
         if store.extension(principal.account_id, code) is not None:

@@ -6,6 +6,10 @@ decided in ``app.build_service``::
     Redis configured ─────────────▶ RedisNonceCache     SET key NX PX window
     several processes / PostgreSQL ▶ DatabaseNonceCache  INSERT; a conflict means "seen"
     one process on SQLite ─────────▶ MemoryNonceCache    (protocol layer)
+
+While Redis cannot be reached, :class:`RedisNonceCache` answers every check with
+``503 ServiceUnavailable`` instead of letting a call through unchecked
+(:mod:`openworks.store.redis_outage`).
 """
 
 from __future__ import annotations
@@ -66,7 +70,11 @@ class DatabaseNonceCache:
 
 
 class RedisNonceCache:
-    """Nonces in Redis with a TTL; atomic via ``SET NX``."""
+    """Nonces in Redis with a TTL; atomic via ``SET NX``.
+
+    Fails closed: while Redis is unreachable :meth:`check_and_add` raises the
+    ``ServiceUnavailable`` error (503) rather than admit a call it cannot check.
+    """
 
     def __init__(
         self, client: object, prefix: str = "openworks:nonce:", window_seconds: int = 1800
@@ -74,8 +82,27 @@ class RedisNonceCache:
         self.client = client
         self.prefix = prefix
         self.window_ms = window_seconds * 1000
+        from .redis_outage import RedisOutage  # imports redis: only when Redis is used
+
+        self.outage = RedisOutage(client, "the replay cache")
+        self._errors = self.outage.errors
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 0.5) -> RedisNonceCache:
+        """A cache on its own client: short connect/socket timeouts (seconds), no retries."""
+        from .redis_outage import redis_client
+
+        return cls(redis_client(url, timeout))
 
     def check_and_add(self, key: str, nonce: str, now: float) -> bool:
+        self.outage.check()
         name = self.prefix + nonce_digest(key, nonce)
-        result = self.client.set(name, b"1", nx=True, px=self.window_ms)  # type: ignore[attr-defined]
+        try:
+            result = self.client.set(name, b"1", nx=True, px=self.window_ms)  # type: ignore[attr-defined]
+        except self._errors as err:
+            raise self.outage.failed(err) from err
         return bool(result)
+
+    def close(self) -> None:
+        self.outage.close()
+        self.client.close()  # type: ignore[attr-defined]

@@ -19,24 +19,25 @@ expire by themselves a minute after a bucket is full again (a stale ``tat`` in t
 reads as a full bucket anyway), daily counters after two days. The
 account is a hash tag (``{...}``), so all keys of one account live in one cluster slot.
 
-If Redis cannot be reached the call is admitted and a warning is logged (at most every
-ten seconds): throttling emulates a quota, it must not take the API down with it.
+If Redis cannot be reached the call is refused with ``503 ServiceUnavailable`` (fail
+closed: a shared limit that cannot be counted is not silently lifted), with one warning per
+outage; calls are admitted again as soon as Redis answers
+(:mod:`openworks.store.redis_outage`).
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 import redis
 
 from openworks.protocol.throttle import BucketState, Clock, Policy, Verdict, decide
 
+from .redis_outage import DEFAULT_TIMEOUT, RedisOutage, redis_client
+
 __all__ = ["DEFAULT_PREFIX", "RedisLimiter"]
 
 DEFAULT_PREFIX = "openworks:throttle:"
-log = logging.getLogger("openworks.throttle")
 
 _SCRIPT = """
 local now
@@ -106,15 +107,17 @@ class RedisLimiter:
         prefix: str = DEFAULT_PREFIX,
         clock: Clock | None = None,
         client: redis.Redis | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.policy = policy
         self.prefix = prefix
         self.clock = clock
-        self.client = client or redis.Redis.from_url(url, socket_timeout=2.0)
+        self.client = client or redis_client(url, timeout)
         self._script = self.client.register_script(_SCRIPT)
-        self._last_warning = 0.0
+        self.outage = RedisOutage(self.client, "the rate limiter")
 
     def check(self, account: str, operation: str, is_read: bool) -> Verdict:
+        """The decision for one call; raises ``ServiceUnavailable`` if Redis cannot answer."""
         plan = self.policy.plan(account, operation, is_read)
         if not plan.buckets and not plan.daily:
             return Verdict(None)
@@ -128,7 +131,11 @@ class RedisLimiter:
         ]
         for bucket in plan.buckets:
             args += [bucket.interval_ns // 1000, bucket.capacity]
-        reply = [int(x) for x in self._script(keys=keys, args=args)]
+        self.outage.check()  # while Redis is known to be down: 503 at once
+        try:
+            reply = [int(x) for x in self._script(keys=keys, args=args)]
+        except redis.RedisError as err:
+            raise self.outage.failed(err) from err
         states = [BucketState(reply[i], reply[i + 1] * 1000) for i in range(3, len(reply), 2)]
         verdict = decide(plan, operation, states, reply[1], reply[2])
         if bool(reply[0]) != verdict.admitted:  # the script and decide() must agree
@@ -136,16 +143,11 @@ class RedisLimiter:
         return verdict
 
     def admit(self, account: str, operation: str, is_read: bool) -> None:
-        try:
-            verdict = self.check(account, operation, is_read)
-        except redis.RedisError as err:
-            now = time.monotonic()
-            if now - self._last_warning > 10:
-                self._last_warning = now
-                log.warning("throttling skipped, Redis unavailable: %s", err)
-            return
+        """Admit, or raise ``Throttled``; ``ServiceUnavailable`` (503) while Redis is down."""
+        verdict = self.check(account, operation, is_read)
         if not verdict.admitted:
             raise verdict.error()
 
     def close(self) -> None:
+        self.outage.close()
         self.client.close()
