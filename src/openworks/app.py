@@ -19,10 +19,11 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -33,6 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openworks.api import API_VERSION, HANDLERS, Call, dispatch, operations
+from openworks.api.spec import Operation
 from openworks.core.context import Core
 from openworks.core.model import Principal
 from openworks.protocol import (
@@ -47,6 +49,7 @@ from openworks.protocol import (
     authenticate,
     coerce_params,
     decode_params,
+    identify,
     internal_error,
     invalid_version,
     missing_parameter,
@@ -82,14 +85,30 @@ errlog = logging.getLogger("openworks.error")
 
 
 class KeyCache:
-    """AccessKey lookups, remembered for ``ttl`` seconds (a disabled key stops within it)."""
+    """AccessKey lookups, remembered for ``ttl`` seconds (a disabled key stops within it).
 
-    def __init__(self, engine: Engine, box: SecretBox, ttl: float = 2.0) -> None:
+    Bounded in bytes, not only entries: at most ``max_bytes`` of key ids and secrets
+    (misses included), the oldest entries evicted first. Key ids reach it only after
+    :func:`~openworks.protocol.signing.identify` checked their shape (≤ 128 characters).
+    """
+
+    _OVERHEAD = 256  # bytes of tuple, Credential and dict slot per entry, roughly
+
+    def __init__(
+        self, engine: Engine, box: SecretBox, ttl: float = 2.0, max_bytes: int = 4 << 20
+    ) -> None:
         self.engine = engine
         self.box = box
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Credential | None]] = {}
+        self.max_bytes = max_bytes
+        self._cache: dict[str, tuple[float, Credential | None, int]] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def size_bytes(self) -> int:
+        """Estimated bytes held (key ids, secrets and per-entry overhead)."""
+        return self._bytes
 
     def __call__(self, access_key_id: str) -> Credential | None:
         now = time.monotonic()
@@ -101,16 +120,29 @@ class KeyCache:
         if record is not None:
             principal = Principal(record.account_id, record.user_id, record.user_name)
             credential = Credential(record.access_key_id, record.secret, record.active, principal)
+        size = (
+            self._OVERHEAD + 2 * len(access_key_id) + (len(credential.secret) if credential else 0)
+        )
         with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[access_key_id] = (now + self.ttl, credential)
+            old = self._cache.pop(access_key_id, None)
+            if old is not None:
+                self._bytes -= old[2]
+            while self._cache and self._bytes + size > self.max_bytes:
+                _oldest, evicted = self._pop_oldest()
+                self._bytes -= evicted[2]
+            self._cache[access_key_id] = (now + self.ttl, credential, size)
+            self._bytes += size
         return credential
+
+    def _pop_oldest(self) -> tuple[str, tuple[float, Credential | None, int]]:
+        oldest = next(iter(self._cache))
+        return oldest, self._cache.pop(oldest)
 
     def clear(self) -> None:
         """Forget every remembered lookup (test control's reset removes keys)."""
         with self._lock:
             self._cache.clear()
+            self._bytes = 0
 
 
 @dataclass
@@ -133,11 +165,9 @@ def make_nonce_cache(settings: Settings, engine: Engine) -> NonceCache:
     """The replay cache this process shares with its siblings (see Settings.nonce_store)."""
     store = settings.resolved_nonce_store()
     if store == "redis":
-        import redis
-
         from openworks.store.nonces import RedisNonceCache
 
-        return RedisNonceCache(redis.Redis.from_url(settings.redis_url or ""))
+        return RedisNonceCache.from_url(settings.redis_url or "", settings.redis_timeout)
     if store == "database":
         from openworks.store.nonces import DatabaseNonceCache
 
@@ -192,13 +222,22 @@ class _Disconnected(Exception):
     """The client went away before its request body arrived."""
 
 
-async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes:
-    if declared and declared.isdigit() and int(declared) > limit:
+def _body_timeout(seconds: float) -> ClientError:
+    return ClientError(
+        "RequestTimeout", f"The request body did not arrive within {seconds:g} seconds.", 408
+    )
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int, timeout: float) -> bytes:
+    """The whole body, at most ``limit`` bytes, within ``timeout`` seconds of the first
+    chunk's wait (the server's own request deadline also bounds it, see serving.py)."""
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    message = await receive()  # the common case: the whole body in one message, at once
     chunks: list[bytes] = []
     size = 0
+    deadline = time.monotonic() + timeout
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise _Disconnected
         chunk = message.get("body", b"")
@@ -208,6 +247,13 @@ async def _read_body(receive: Receive, declared: str | None, limit: int) -> byte
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _body_timeout(timeout)
+        with anyio.move_on_after(remaining) as scope:
+            message = await receive()
+        if scope.cancelled_caught:
+            raise _body_timeout(timeout)
 
 
 async def _respond(
@@ -220,6 +266,34 @@ async def _respond(
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": content})
+
+
+def _leaves(tree: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(tree, dict):
+        for name, value in tree.items():
+            if isinstance(value, dict | list):
+                yield from _leaves(value)
+            else:
+                yield name, value
+    elif isinstance(tree, list) and tree:
+        yield from _leaves(tree[0])
+
+
+def _small_read(name: str, response: dict[str, Any]) -> bool:
+    """A Get of bounded size: no file content in its answer, no bare text ``Data``."""
+    if not name.startswith("Get") or not isinstance(response.get("Data"), dict | list):
+        return False
+    return not any(leaf.endswith("Content") for leaf, _ in _leaves(response))
+
+
+def _run(
+    operation: Operation, call: Call, typed: dict[str, Any], request_id: str, fmt: str
+) -> tuple[dict[str, Any], tuple[bytes, str]]:
+    """The handler and the rendering of its answer (both CPU work: in a thread unless the
+    read is small, see ``create_app``)."""
+    document = dispatch(operation, call, typed)
+    document["RequestId"] = request_id
+    return document, render_success(operation.name, document, fmt)
 
 
 class _AsAsgi:
@@ -256,7 +330,19 @@ def create_app(service: Service) -> Starlette:
     settings = service.settings
     table = operations()
     gate = InflightGate(settings.max_inflight)
-    inline_reads = is_sqlite(settings.database_url)
+    # SQLite reads (WAL) never wait for writers; the small ones run on the event loop,
+    # skipping the thread hand-off and threads racing for the GIL around every sqlite3
+    # call (measured: 12 threads cost 2.7x the CPU per read of one). Lists (counts over
+    # many rows) and reads that carry file content go to threads like every write, so
+    # that no call can hold the loop for long (issue 13).
+    # Authentication on the loop only where it never waits on the network: nonces in this
+    # process's memory, keys looked up in SQLite on a cache miss.
+    auth_inline = isinstance(service.nonces, MemoryNonceCache) and is_sqlite(settings.database_url)
+    inline = (
+        frozenset(name for name, op in table.items() if _small_read(name, op.response))
+        if is_sqlite(settings.database_url)
+        else frozenset()
+    )
 
     async def api(scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -268,29 +354,44 @@ def create_app(service: Service) -> Starlette:
         audited: tuple[Principal, str, dict[str, Any]] | None = None  # writes: audit trail
         result: dict[str, Any] | None = None
         code = "OK"
-        entered = gate.try_enter()  # throttling: bound on requests in flight, checked first
+        entered = False
         try:
+            # The body first, under its deadline: a client trickling its body in holds no
+            # in-flight slot (issue 13), only its own connection.
+            length = headers.get("content-length")
+            body = await _read_body(receive, length, settings.max_body_bytes, settings.read_timeout)
+            entered = gate.try_enter()  # throttling: bound on requests in flight
             if not entered:
                 raise overloaded(gate.limit)
-            length = headers.get("content-length")
-            body = await _read_body(receive, length, settings.max_body_bytes)
             query = scope.get("query_string", b"")
             raw = RawRequest(scope["method"], scope["path"], query, headers, body)
             params = decode_params(raw)
             fmt = response_format(params)
-            action = raw.headers.get("x-acs-action") or params.get("Action") or "-"
+            # The operation that runs is the one the signature covers: ACS3's signed
+            # x-acs-action / x-acs-version headers, v1's signed parameters (signing.py).
+            signed = identify(raw, params)
+            action = signed.action or "-"
             if action == "-":
                 raise missing_parameter("Action")
             operation = table.get(action)
             if operation is None or action not in HANDLERS:
                 raise api_not_found(action)
-            version = raw.headers.get("x-acs-version") or params.get("Version") or ""
+            version = signed.version or ""
             if version != API_VERSION:
                 raise invalid_version(version)
             keys: CredentialLookup = service.keys
             if service.security is not None:  # STS tokens (openworks.security)
                 keys = service.security.lookup(service.keys, raw, params)
-            credential, _signed = authenticate(raw, params, keys, service.nonces, time.time())
+            if auth_inline:
+                credential, _ = authenticate(
+                    raw, params, keys, service.nonces, time.time(), signed=signed
+                )
+            else:  # the replay check (and a key lookup) waits on the network
+                credential, _ = await run_in_threadpool(
+                    functools.partial(
+                        authenticate, raw, params, keys, service.nonces, time.time(), signed=signed
+                    )
+                )
             principal = credential.principal
             assert isinstance(principal, Principal)
             account = principal.account_id
@@ -305,17 +406,13 @@ def create_app(service: Service) -> Starlette:
             if audited is not None:
                 audited = (principal, credential.access_key_id, dict(typed))
             call = Call(service.core, principal)
-            if operation.is_read and inline_reads:
-                # SQLite reads (WAL) never wait for writers and take a fraction of a
-                # millisecond: on the event loop they skip the thread hand-off, and threads
-                # racing for the GIL around every sqlite3 call (measured: 12 threads cost
-                # 2.7x the CPU per read of one)
-                document = dispatch(operation, call, typed)
+            if action in inline:
+                document, (content, content_type) = _run(operation, call, typed, request_id, fmt)
             else:
-                document = await run_in_threadpool(dispatch, operation, call, typed)
-            document["RequestId"] = request_id
+                document, (content, content_type) = await run_in_threadpool(
+                    _run, operation, call, typed, request_id, fmt
+                )
             result = document
-            content, content_type = render_success(action, document, fmt)
             status = 200
         except _Disconnected:
             return
@@ -361,7 +458,7 @@ def create_app(service: Service) -> Starlette:
         # connections only adds hand-offs and pool waits.
         anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         store = service.core.store
-        if inline_reads and isinstance(store, SqlStore):
+        if inline and isinstance(store, SqlStore):
             store.keep_connection()  # this (the event loop's) thread runs the reads
         if settings.run_worker:
             service.worker.start()
@@ -398,5 +495,9 @@ def create_app(service: Service) -> Starlette:
 
 def app_from_env() -> Starlette:
     """ASGI factory for ``serve --workers N``: settings from ``OPENWORKS_*`` variables."""
+    from openworks import serving
+
     configure_logging("info")
-    return create_app(build_service(Settings.from_env()))
+    settings = Settings.from_env()
+    serving.configure(settings.read_timeout)
+    return create_app(build_service(settings))

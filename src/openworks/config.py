@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "Settings",
     "configure_logging",
+    "env_flag",
     "is_loopback",
 ]
 
@@ -42,6 +43,11 @@ class ConfigError(Exception):
     """The settings cannot be used; the message says why."""
 
 
+def env_flag(name: str) -> bool:
+    """An ``OPENWORKS_*`` on/off variable: 1, true, yes or on (any case) mean on."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -60,6 +66,8 @@ class Settings:
     access_key_id: str | None = None
     access_key_secret: str | None = None
     max_body_bytes: int = 4 * 1024 * 1024
+    # Seconds a client has to send a whole request, headers and body (serving.py, app.py).
+    read_timeout: float = 10.0
     run_worker: bool = True
     # Throttling (docs/throttling.md): a preset name or a TOML file, the bound on API
     # requests in flight (0 = none), and Redis for limits shared across processes.
@@ -73,6 +81,12 @@ class Settings:
     # processes may share it (more than one process, or PostgreSQL), else memory.
     processes: int = 1
     nonce_store: str = "auto"
+    # Seconds to connect to Redis or wait for its answer; past it the call is answered 503
+    # ServiceUnavailable (docs/security.md, "Redis outage policy").
+    redis_timeout: float = 0.5
+    # Extension URLs may resolve to link-local (169.254.0.0/16, fe80::/10) and unspecified
+    # (0.0.0.0, ::) addresses only when this is set (docs/security.md, "Extension URL policy").
+    extension_allow_any_address: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -86,10 +100,13 @@ class Settings:
             "access_key_secret": env.get("OPENWORKS_ACCESS_KEY_SECRET") or None,
             "throttle": env.get("OPENWORKS_THROTTLE") or "off",
             "max_inflight": int(env.get("OPENWORKS_MAX_INFLIGHT") or "128"),
+            "read_timeout": float(env.get("OPENWORKS_READ_TIMEOUT") or "10"),
             "redis_url": env.get("OPENWORKS_REDIS_URL") or None,
             "control": env.get("OPENWORKS_CONTROL", "").lower() in ("1", "true", "yes", "on"),
             "processes": int(env.get("OPENWORKS_PROCESSES") or "1"),
             "nonce_store": env.get("OPENWORKS_NONCE_STORE") or "auto",
+            "redis_timeout": float(env.get("OPENWORKS_REDIS_TIMEOUT") or "0.5"),
+            "extension_allow_any_address": env_flag("OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS"),
             "run_worker": env.get("OPENWORKS_RUN_WORKER", "1").lower() not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -104,10 +121,13 @@ class Settings:
             "OPENWORKS_ACCOUNT_ID": self.account_id,
             "OPENWORKS_THROTTLE": self.throttle,
             "OPENWORKS_MAX_INFLIGHT": str(self.max_inflight),
+            "OPENWORKS_READ_TIMEOUT": repr(self.read_timeout),
             "OPENWORKS_REDIS_URL": self.redis_url or "",
             "OPENWORKS_CONTROL": "1" if self.control else "",
             "OPENWORKS_PROCESSES": str(self.processes),
             "OPENWORKS_NONCE_STORE": self.nonce_store,
+            "OPENWORKS_REDIS_TIMEOUT": repr(self.redis_timeout),
+            "OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS": str(int(self.extension_allow_any_address)),
             "OPENWORKS_RUN_WORKER": "1" if self.run_worker else "0",
         }
         if self.access_key_id and self.access_key_secret:

@@ -94,6 +94,7 @@ class OpenworksServer:
 
         from openworks.app import build_service, create_app
         from openworks.config import Settings
+        from openworks.serving import PROTOCOL
         from openworks.store.identity import new_key_pair
 
         self.access_key_id, self.access_key_secret = new_key_pair()
@@ -116,6 +117,7 @@ class OpenworksServer:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            http=PROTOCOL,
         )
         self._server = uvicorn.Server(config)
         server, sock = self._server, self._socket

@@ -36,6 +36,14 @@ __all__ = ["serve"]
     "bound). Default 128.",
 )
 @click.option(
+    "--read-timeout",
+    envvar="OPENWORKS_READ_TIMEOUT",
+    default=None,
+    type=click.FloatRange(min=0.1, max=3600),
+    help="Seconds a client has to send a whole request, headers and body, before the "
+    "server answers 408 and closes the connection. Default 10.",
+)
+@click.option(
     "--redis-url",
     envvar="OPENWORKS_REDIS_URL",
     default=None,
@@ -81,6 +89,7 @@ def serve(
     log_level: str,
     throttle: str | None,
     max_inflight: int | None,
+    read_timeout: float | None,
     redis_url: str | None,
     control: bool,
     processes: int,
@@ -90,7 +99,9 @@ def serve(
     """Run the API server (with the package worker in the same process)."""
     import uvicorn
 
+    from openworks import serving
     from openworks.app import build_service, create_app
+    from openworks.store.secrets import ServerKeyMismatch
 
     configure_logging(log_level)
     settings = Settings.from_env(
@@ -99,6 +110,7 @@ def serve(
         database_url=database_url,
         throttle=throttle,
         max_inflight=max_inflight,
+        read_timeout=read_timeout,
         redis_url=redis_url,
         control=control or None,
         processes=processes,
@@ -109,6 +121,9 @@ def serve(
         service = build_service(settings)
     except ConfigError as err:
         click.echo(f"openworks: {err}", err=True)
+        sys.exit(2)
+    except ServerKeyMismatch as err:  # another key sealed the secrets: start nothing
+        click.echo(f"openworks: {err}; refusing to start", err=True)
         sys.exit(2)
     click.echo(f"openworks: database {service.engine.url.render_as_string(hide_password=True)}")
     if service.dev_key:
@@ -134,7 +149,15 @@ def serve(
     click.echo(f"openworks: listening on http://{host}:{port}")
     if settings.processes == 1:
         app = create_app(service)
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level)
+        serving.configure(settings.read_timeout)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_level=log_level,
+            http=serving.PROTOCOL,
+        )
         return
     # Several processes: each child builds its own service from the environment; the
     # migrations and the root key are already in place, done once above.
@@ -146,6 +169,7 @@ def serve(
         host=host,
         port=port,
         workers=settings.processes,
+        http=serving.PROTOCOL,
         access_log=False,
         log_level=log_level,
     )

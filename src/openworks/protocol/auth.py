@@ -54,9 +54,13 @@ def authenticate(
     nonces: NonceCache,
     now: float,
     window_seconds: int = 900,
+    signed: Signed | None = None,
 ) -> tuple[Credential, Signed]:
-    """Authenticate a request; raise an :class:`~openworks.protocol.errors.ApiError` if not."""
-    signed = identify(raw, params)
+    """Authenticate a request; raise an :class:`~openworks.protocol.errors.ApiError` if not.
+    ``signed``: the request's claims when the caller has identified them already (to pick
+    the operation the signature covers before authenticating)."""
+    if signed is None:
+        signed = identify(raw, params)
     check_timestamp(signed, now, window_seconds)
     credential = lookup(signed.access_key_id)
     if credential is None:

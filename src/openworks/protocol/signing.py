@@ -13,9 +13,18 @@ ACS3 ``SignedHeaders`` must contain ``host``, ``x-acs-date``, ``x-acs-signature-
 ``x-acs-content-sha256`` (target, freshness, replay protection, body binding), and every
 one of ``x-acs-action``, ``x-acs-version``, ``x-acs-security-token`` and ``content-type``
 that the request carries (they choose the operation, the caller or how the body is
-read). The official SDK signs all of them. When ``x-acs-action`` / ``x-acs-version`` are
-absent the ``Action`` / ``Version`` parameters are used instead (the query is signed, the
-body is bound by its hash).
+read). The official SDK signs all of them.
+
+Which operation runs is decided here, from what the signature covers, never from an
+unsigned field::
+
+    ACS3   x-acs-action / x-acs-version headers, both required and signed
+    v1     Action / Version parameters (the signed query or form)
+    both present and different (header vs parameter)  ──>  400 InvalidParameter.Conflict
+
+Impossible claims are refused before any lookup or cache: an AccessKey id must match
+``[A-Za-z0-9][A-Za-z0-9._-]{0,127}`` (else ``InvalidAccessKeyId.NotFound``), a nonce is
+at most 256 characters, a ``SignedHeaders`` value at most 1,024.
 
 String to sign, ACS3 (``H`` = SHA-256 or SM3, hex lowercase)::
 
@@ -42,6 +51,8 @@ from datetime import UTC, datetime
 
 from .encoding import parse_form, percent_encode
 from .errors import (
+    access_key_not_found,
+    action_conflict,
     incomplete_signature,
     invalid_parameter,
     missing_parameter,
@@ -53,6 +64,7 @@ from .errors import (
 from .request import RawRequest
 
 __all__ = [
+    "ACCESS_KEY_ID",
     "ACS3_ALGORITHMS",
     "ACS3_REQUIRED_HEADERS",
     "Signed",
@@ -71,6 +83,10 @@ ACS3_REQUIRED_HEADERS: frozenset[str] = frozenset(
     {"host", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
 )
 _SIGNED_IF_PRESENT = ("x-acs-action", "x-acs-version", "x-acs-security-token", "content-type")
+ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
+"""The shape of every AccessKey id openworks issues or accepts (LTAI…, STS.…, configured)."""
+_MAX_NONCE = 256
+_MAX_SIGNED_HEADERS = 1_024
 _HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
 _TIMESTAMP = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?Z"
@@ -113,6 +129,8 @@ def _parse_authorization(value: str) -> tuple[str, dict[str, str]]:
 def _signed_header_names(value: str) -> tuple[str, ...] | None:
     """The sorted names of a SignedHeaders value, or None if malformed (clients send the
     same value on every request, hence the cache)."""
+    if len(value) > _MAX_SIGNED_HEADERS:
+        return None
     names = value.lower().split(";")
     if any(_HEADER_NAME.fullmatch(name) is None for name in names):
         return None
@@ -136,18 +154,41 @@ def _identify_acs3(raw: RawRequest, params: Mapping[str, str], header: str) -> S
     absent = [name for name in names if name not in headers]
     if absent:
         raise incomplete_signature(f"signed header {absent[0]} is not in the request")
-    return Signed(
-        scheme="ACS3",
-        algorithm=algorithm,
-        access_key_id=fields["Credential"],
-        signature=fields["Signature"],
-        nonce=headers.get("x-acs-signature-nonce"),
-        timestamp=headers.get("x-acs-date"),
-        security_token=headers.get("x-acs-security-token", params.get("SecurityToken")),
-        action=headers.get("x-acs-action", params.get("Action")),
-        version=headers.get("x-acs-version", params.get("Version")),
-        signed_headers=names,
+    for name in ("x-acs-action", "x-acs-version"):
+        if name not in names:
+            raise incomplete_signature(f"header {name} must be signed")
+    action = _agree("Action", headers["x-acs-action"], params.get("Action"))
+    version = _agree("Version", headers["x-acs-version"], params.get("Version"))
+    return _claims(
+        Signed(
+            scheme="ACS3",
+            algorithm=algorithm,
+            access_key_id=fields["Credential"],
+            signature=fields["Signature"],
+            nonce=headers.get("x-acs-signature-nonce"),
+            timestamp=headers.get("x-acs-date"),
+            security_token=headers.get("x-acs-security-token", params.get("SecurityToken")),
+            action=action,
+            version=version,
+            signed_headers=names,
+        )
     )
+
+
+def _agree(name: str, header: str, parameter: str | None) -> str:
+    """The signed header's ``Action``/``Version``; a parameter may only repeat it."""
+    if parameter is not None and parameter != header:
+        raise action_conflict(name, header, parameter)
+    return header
+
+
+def _claims(signed: Signed) -> Signed:
+    """Refuse claims no genuine request makes, before any lookup or cache sees them."""
+    if ACCESS_KEY_ID.fullmatch(signed.access_key_id) is None:
+        raise access_key_not_found(signed.access_key_id)
+    if signed.nonce is not None and len(signed.nonce) > _MAX_NONCE:
+        raise invalid_parameter("SignatureNonce", f"must be at most {_MAX_NONCE} characters")
+    return signed
 
 
 def _identify_v1(raw: RawRequest, params: Mapping[str, str]) -> Signed:
@@ -160,17 +201,25 @@ def _identify_v1(raw: RawRequest, params: Mapping[str, str]) -> Signed:
         raise signature_method(params["SignatureMethod"])
     if params.get("SignatureVersion", "1.0") != "1.0":
         raise invalid_parameter("SignatureVersion", "must be 1.0")
-    return Signed(
-        scheme="v1",
-        algorithm="HMAC-SHA1",
-        access_key_id=params["AccessKeyId"],
-        signature=params["Signature"],
-        nonce=params["SignatureNonce"],
-        timestamp=params["Timestamp"],
-        security_token=params.get("SecurityToken"),
-        action=params.get("Action", raw.headers.get("x-acs-action")),
-        version=params.get("Version", raw.headers.get("x-acs-version")),
-        signed_headers=(),
+    action, version = params.get("Action"), params.get("Version")
+    headers = raw.headers
+    for name, value in (("Action", action), ("Version", version)):
+        header = headers.get(f"x-acs-{name.lower()}")
+        if header is not None and value is not None and header != value:
+            raise action_conflict(name, header, value)
+    return _claims(
+        Signed(
+            scheme="v1",
+            algorithm="HMAC-SHA1",
+            access_key_id=params["AccessKeyId"],
+            signature=params["Signature"],
+            nonce=params["SignatureNonce"],
+            timestamp=params["Timestamp"],
+            security_token=params.get("SecurityToken"),
+            action=action,
+            version=version,
+            signed_headers=(),
+        )
     )
 
 

@@ -61,9 +61,20 @@ def test_acs3_sm3() -> None:
     assert _auth(raw)[1] == "ACS3"
 
 
-def test_acs3_action_from_query_parameter() -> None:
+def test_acs3_needs_the_signed_action_header() -> None:
+    """ACS3 names its operation in the signed x-acs-action header, as the SDKs send it."""
     raw = sign_acs3("ak", "secret", "n1", NOW, query={"Action": "ListFiles"}, action=None)
-    assert _auth(raw) == ("alice", "ACS3", "ListFiles")
+    assert _code(raw) == "IncompleteSignature"
+
+
+def test_acs3_action_parameter_may_repeat_the_header() -> None:
+    raw = sign_acs3("ak", "secret", "n1", NOW, query={"Action": "GetDeployment"})
+    assert _auth(raw) == ("alice", "ACS3", "GetDeployment")
+
+
+def test_acs3_action_parameter_that_disagrees_is_refused() -> None:
+    raw = sign_acs3("ak", "secret", "n1", NOW, query={"Action": "DeleteFile"})
+    assert _code(raw) == "InvalidParameter.Conflict"
 
 
 def test_v1_ok_and_replay() -> None:

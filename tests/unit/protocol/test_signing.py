@@ -294,14 +294,48 @@ def test_v1_empty_signature() -> None:
     assert _code(excinfo) == "IncompleteSignature"
 
 
-def test_v1_action_falls_back_to_header() -> None:
+def test_v1_action_never_comes_from_the_unsigned_header() -> None:
     query = v1_query("ak", "n1", 0)
     del query["Action"]
     raw = replace_header(sign_v1("secret", query), "x-acs-action", "ListFiles")
+    assert identify(raw, decode_params(raw)).action is None  # the pipeline: MissingParameter
+
+
+@pytest.mark.parametrize(
+    ("header", "value"), [("x-acs-action", "DeleteFile"), ("x-acs-version", "2024-05-18")]
+)
+def test_v1_unsigned_header_cannot_swap_the_operation(header: str, value: str) -> None:
+    """Issue 13 item 1: a v1-signed GetDeployment with x-acs-action: DeleteFile added."""
+    raw = replace_header(sign_v1("secret", v1_query("ak", "n1", 0)), header, value)
+    with pytest.raises(ApiError) as excinfo:
+        identify(raw, decode_params(raw))
+    assert _code(excinfo) == "InvalidParameter.Conflict"
+    assert excinfo.value.status == 400
+
+
+def test_v1_header_repeating_the_signed_action_is_accepted() -> None:
+    raw = replace_header(
+        sign_v1("secret", v1_query("ak", "n1", 0)), "x-acs-action", "GetDeployment"
+    )
     params = decode_params(raw)
     signed = identify(raw, params)
-    assert signed.action == "ListFiles"
+    assert signed.action == "GetDeployment"
     verify(raw, params, signed, "secret")
+
+
+@pytest.mark.parametrize("key_id", ["a" * 129, "ak\u00e9", "-ak", "a b", "ak/1", "ak%"])
+def test_impossible_access_key_ids_are_refused_before_lookup(key_id: str) -> None:
+    raw = sign_v1("secret", {**v1_query("ak", "n1", 0), "AccessKeyId": key_id})
+    with pytest.raises(ApiError) as excinfo:
+        identify(raw, decode_params(raw))
+    assert _code(excinfo) == "InvalidAccessKeyId.NotFound"
+
+
+def test_overlong_nonce_is_refused() -> None:
+    raw = sign_v1("secret", {**v1_query("ak", "n1", 0), "SignatureNonce": "n" * 257})
+    with pytest.raises(ApiError) as excinfo:
+        identify(raw, decode_params(raw))
+    assert _code(excinfo) == "InvalidParameter"
 
 
 def test_v1_get_with_all_params_in_query() -> None:
