@@ -6,6 +6,10 @@ every sign-in for it is refused until the oldest failure leaves the window — a
 the right credentials, so guessing learns nothing. A successful sign-in clears the
 identity's failures. Counts live in the process (several API processes each count their
 own), which bounds guessing to ``limit * processes`` tries per window.
+
+Memory is bounded: identities are clipped to 128 characters, each key keeps at most
+``limit`` times, and at most ``max_keys`` keys (about 1 KiB each: 20,000 keys ≈ 20 MiB)
+are held before the table starts over.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ class SignInAttempts:
         limit: int = 10,
         window: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        max_keys: int = 20_000,
     ) -> None:
         self.limit = limit
         self.window = window
@@ -35,7 +39,7 @@ class SignInAttempts:
 
     @staticmethod
     def keys(identity: str, address: str) -> tuple[str, str]:
-        return f"id:{identity.strip().lower()}", f"ip:{address}"
+        return f"id:{identity.strip().lower()[:128]}", f"ip:{address[:64]}"
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._failures.get(key)
@@ -64,7 +68,7 @@ class SignInAttempts:
             if len(self._failures) >= self.max_keys:
                 self._failures.clear()  # bounded memory under a spray of identities
             for key in self.keys(identity, address):
-                self._failures.setdefault(key, deque()).append(now)
+                self._failures.setdefault(key, deque(maxlen=self.limit)).append(now)
 
     def succeeded(self, identity: str) -> None:
         with self._lock:
