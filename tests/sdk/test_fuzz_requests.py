@@ -69,6 +69,7 @@ def value_for(kind: str) -> st.SearchStrategy[str]:
         "int": st.integers(-(2**70), 2**70).map(str) | st.sampled_from(["10001", "500000001"]),
         "bool": st.sampled_from(["True", "False", "true", "yes"]),
         "list": st.sampled_from(['[{"Key":"k","Value":"v"}]', "[1,2]", '[{"Key":1}]', "[{]"]),
+        "int_list": st.lists(st.integers(-(2**70), 2**70).map(str), max_size=4).map(",".join),
         "float": st.floats(allow_nan=True).map(str),
     }.get(kind, st.text(max_size=80))
     return st.one_of(typed, junk)

@@ -11,7 +11,8 @@ from openworks.core.check_ports import Extension, ProcessFilter
 from openworks.core.extensions import EVENTS
 from openworks.core.files import split_names
 from openworks.core.packages import node_outputs
-from openworks.protocol.errors import invalid_parameter, missing_parameter
+from openworks.protocol.errors import ApiError, invalid_parameter, missing_parameter
+from openworks.protocol.params import to_int
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -93,8 +94,12 @@ def check_file_deployment(call: Call, p: Params) -> dict[str, Any]:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """A stored setting as a Long, or None (ASCII digits only: ``"²".isdigit()`` is true)."""
     text = str(value) if value is not None else ""
-    return int(text) if text.isdigit() else None
+    try:
+        return to_int("ResourceGroupId", text, 64)
+    except ApiError:
+        return None
 
 
 @handles("GetIDEEventDetail")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -13,7 +12,6 @@ from openworks.core.files import SCHEDULE_DEFAULTS, split_names
 from openworks.core.folder_paths import parse_path
 from openworks.core.model import File, FileVersion, Project
 from openworks.core.ports import FileFilter
-from openworks.protocol.errors import invalid_parameter
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -143,16 +141,11 @@ def get_file(call: Call, p: Params) -> dict[str, Any]:
     }
 
 
-_INT_LIST = re.compile(r"\s*-?\d+\s*(,\s*-?\d+\s*)*,?\s*")
-
-
 def _int_list(p: Params, name: str) -> list[int] | None:
-    text = p.get(name)
-    if text is None or not text.strip():
-        return None
-    if not _INT_LIST.fullmatch(text):
-        raise invalid_parameter(name, "must be a comma-separated list of integers")
-    return [int(part) for part in text.split(",") if part.strip()]
+    """A comma-separated list parameter, typed and bounded by the operation table
+    (``int_list``); blank means no filter."""
+    numbers: list[int] | None = p.get(name)
+    return numbers or None
 
 
 def _folder_filter(text: str | None) -> str | None:

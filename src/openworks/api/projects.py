@@ -7,6 +7,7 @@ from typing import Any
 
 from openworks.core import projects
 from openworks.core.model import Project
+from openworks.protocol.params import INT64_RANGE
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -16,6 +17,14 @@ __all__: list[str] = []
 def _gmt(ms: int) -> str:
     # DataWorks renders these as RFC 1123 dates, e.g. "Tue, 16 Jun 2020 03:10:19 GMT".
     return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(ms / 1000))
+
+
+def _tenant_id(account_id: str) -> int | None:
+    """A numeric account id as the Long TenantId; other ids (or out of range) are null."""
+    if not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 19:
+        return None
+    number = int(account_id)
+    return number if number <= INT64_RANGE[1] else None
 
 
 def project_document(p: Project) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def project_document(p: Project) -> dict[str, Any]:
         "Status": p.status,
         "TablePrivacyMode": 0,
         "Tags": p.tags,
-        "TenantId": int(p.account_id) if p.account_id.isdigit() else None,
+        "TenantId": _tenant_id(p.account_id),
         "UseProxyOdpsAccount": True,
     }
 

@@ -21,7 +21,7 @@ from openworks.core.ports import Page
 from openworks.protocol.errors import ApiError, ClientError, invalid_parameter
 
 from .shape import shape
-from .spec import Operation
+from .spec import PAGE_NUMBER_MAX, PAGE_SIZE_MAX, Operation
 
 __all__ = [
     "HANDLERS",
@@ -64,11 +64,13 @@ def project_ref(params: Params) -> ProjectRef:
     return ProjectRef(params.get("ProjectId"), params.get("ProjectIdentifier"))
 
 
-def page_of(params: Params, default_size: int = 10, max_size: int = 100) -> Page:
+def page_of(params: Params, default_size: int = 10, max_size: int = PAGE_SIZE_MAX) -> Page:
+    """The requested page. The operation table already bounds both numbers (api.spec); the
+    checks here keep a handler safe whatever calls it: the offset always fits 64 bits."""
     number = params.get("PageNumber", 1)
     size = params.get("PageSize", default_size)
-    if number < 1:
-        raise invalid_parameter("PageNumber", "must be 1 or more")
+    if not 1 <= number <= PAGE_NUMBER_MAX:
+        raise invalid_parameter("PageNumber", f"must be between 1 and {PAGE_NUMBER_MAX}")
     if not 1 <= size <= max_size:
         raise invalid_parameter("PageSize", f"must be between 1 and {max_size}")
     return Page(number, size)

@@ -92,7 +92,9 @@ class Plan:
 
 def _file_type(value: str, where: str) -> int:
     text = value.strip()
-    code = int(text) if text.isdigit() else _TYPE_BY_NAME.get(text.lower())
+    # ASCII digits only ("²".isdigit() is true) and short enough for a 32-bit code
+    numeric = text.isascii() and text.isdigit() and len(text) <= 9
+    code = int(text) if numeric else _TYPE_BY_NAME.get(text.lower())
     if code is None or code not in FILE_TYPES:
         raise Invalid("Invalid.Sync.Header", f"{where}: unknown node type {value!r}.")
     return code

@@ -18,17 +18,27 @@ both, as long as every occurrence carries the same value.
 ``coerce_params`` keeps only the declared parameters (common parameters such as
 ``Action`` or ``Signature`` and unknown names are ignored) and converts them:
 
-=========  ===============================================================
-``str``    as received (an empty string is a value)
-``int``    optional sign and ASCII decimal digits, signed 64-bit range
-``bool``   ``true`` / ``false`` in any letter case (SDKs send ``True``)
-``float``  decimal or exponent notation, finite
-``list``   JSON array (compact or ``json.dumps`` style); with ``items`` every
-           element is an object whose declared fields are type-checked and
-           whose other keys are dropped (``null`` fields are dropped too)
-``dict``   JSON object
-``any``    as received
-=========  ===============================================================
+============  ===============================================================
+``str``       as received (an empty string is a value)
+``int``       optional sign and ASCII decimal digits (no superscript, full-width or
+              other Unicode digits), within the signed ``bits`` range (32 for the
+              contract's Integer, 64 for Long) and ``minimum``/``maximum`` if set
+``int_list``  a string of comma-separated ``int`` values (spaces around elements
+              and one trailing comma allowed), each within the same range, at most
+              ``max_items`` of them; typed as ``list[int]``
+``bool``      ``true`` / ``false`` in any letter case (SDKs send ``True``)
+``float``     decimal or exponent notation, finite
+``list``      JSON array (compact or ``json.dumps`` style) of at most ``max_items``
+              elements; with ``items`` every element is an object whose declared
+              fields are type-checked (``int`` fields: signed 64-bit) and whose other
+              keys are dropped (``null`` fields are dropped too)
+``dict``      JSON object
+``any``       as received
+============  ===============================================================
+
+Every text is first held to ``max_length`` characters, so no conversion ever works on
+more than that. Out-of-range values are ``InvalidParameter`` with the range in the message
+("must be between 1 and 100"); nothing unbounded reaches a handler or the database.
 
 No name or value may contain NUL (U+0000), nor a list or dict value its JSON escape:
 PostgreSQL text cannot hold it, so both backends refuse it alike. For every type except ``str`` an
@@ -53,11 +63,14 @@ __all__ = [
     "COMMON_PARAMETERS",
     "INT32_RANGE",
     "INT64_RANGE",
+    "MAX_ITEMS",
     "PARAM_TYPES",
     "ParamSpec",
     "coerce_params",
     "decode_params",
+    "int_range",
     "to_int",
+    "to_int_list",
 ]
 
 COMMON_PARAMETERS: frozenset[str] = frozenset(
@@ -78,7 +91,11 @@ COMMON_PARAMETERS: frozenset[str] = frozenset(
     }
 )
 
-PARAM_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "float", "list", "dict", "any"})
+PARAM_TYPES: frozenset[str] = frozenset(
+    {"str", "int", "int_list", "bool", "float", "list", "dict", "any"}
+)
+# Most elements of a list parameter (JSON array or comma-separated) unless it says fewer.
+MAX_ITEMS = 1000
 _ITEM_TYPES = frozenset({"str", "int", "bool", "float", "any"})
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _FORMISH = re.compile(rb"[A-Za-z0-9%+=&._~*\-!'()/:,;@$?]+")
@@ -115,6 +132,18 @@ def decode_params(raw: RawRequest) -> dict[str, str]:
     return merged
 
 
+INT32_RANGE: tuple[int, int] = (-(2**31), 2**31 - 1)
+INT64_RANGE: tuple[int, int] = (_INT_MIN, _INT_MAX)
+
+
+def int_range(bits: int, minimum: int | None = None, maximum: int | None = None) -> tuple[int, int]:
+    """The signed ``bits``-bit range (32 or 64), narrowed to ``minimum``/``maximum``."""
+    low, high = INT32_RANGE if bits == 32 else INT64_RANGE
+    return (low if minimum is None else max(low, minimum)), (
+        high if maximum is None else min(high, maximum)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
     """Declaration of one operation parameter."""
@@ -125,23 +154,43 @@ class ParamSpec:
     one_of: tuple[str, ...] | None = None
     items: Mapping[str, str] | None = None
     max_length: int = 1_048_576
+    bits: int = 64
+    minimum: int | None = None
+    maximum: int | None = None
+    max_items: int = MAX_ITEMS
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
             raise ValueError(f"unknown parameter type {self.type!r} for {self.name}")
         if self.items is not None and not set(self.items.values()) <= _ITEM_TYPES:
             raise ValueError(f"unknown item field type in {self.name}: {dict(self.items)}")
+        if self.bits not in (32, 64):
+            raise ValueError(f"{self.name}: bits must be 32 or 64, not {self.bits}")
+        low, high = int_range(self.bits, self.minimum, self.maximum)
+        if low > high:
+            raise ValueError(f"{self.name}: empty range {low}..{high}")
+        if self.max_items < 0:
+            raise ValueError(f"{self.name}: max_items must be 0 or more")
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """The accepted range of an ``int`` (or each ``int_list`` element)."""
+        return int_range(self.bits, self.minimum, self.maximum)
 
 
-INT32_RANGE: tuple[int, int] = (-(2**31), 2**31 - 1)
-INT64_RANGE: tuple[int, int] = (_INT_MIN, _INT_MAX)
-
-
-def to_int(name: str, text: str, bits: int = 64) -> int:
-    """``text`` as a signed ``bits``-bit integer (32 or 64): optional sign and ASCII digits
-    only (no superscript or full-width digits), else ``InvalidParameter`` naming ``name``.
-    The one conversion the API, the console and the CLI share."""
-    low, high = INT32_RANGE if bits == 32 else INT64_RANGE
+def to_int(
+    name: str,
+    text: str,
+    bits: int = 64,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """``text`` as a signed ``bits``-bit integer (32 or 64), optionally narrowed to
+    ``minimum``..``maximum``: optional sign and ASCII digits only (no superscript or
+    full-width digits), else ``InvalidParameter`` naming ``name`` (with the range when the
+    number is out of it). The one conversion the API, the console and the CLI share."""
+    low, high = int_range(bits, minimum, maximum)
     if _INT.fullmatch(text) is None:
         raise invalid_parameter(name, "must be an integer")
     digits = text.lstrip("+-").lstrip("0")
@@ -153,8 +202,44 @@ def to_int(name: str, text: str, bits: int = 64) -> int:
     return number
 
 
-def _to_int(name: str, text: str) -> int:
-    return to_int(name, text, 64)
+def to_int_list(
+    name: str,
+    text: str,
+    bits: int = 64,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    max_items: int = MAX_ITEMS,
+) -> list[int]:
+    """Comma-separated integers (``"10, 23,"``), each as :func:`to_int` reads it, at most
+    ``max_items`` of them; blank text is an empty list."""
+    parts = text.split(",", max_items + 1)
+    if not parts[-1].strip():
+        parts.pop()  # one trailing comma, or blank text
+    if len(parts) > max_items:
+        raise invalid_parameter(name, f"must list at most {max_items} integers")
+    numbers = []
+    for part in parts:
+        element = part.strip()
+        if _INT.fullmatch(element) is None:
+            raise invalid_parameter(name, "must be a comma-separated list of integers")
+        numbers.append(to_int(name, element, bits, minimum=minimum, maximum=maximum))
+    return numbers
+
+
+def _to_int(spec: ParamSpec, text: str) -> int:
+    return to_int(spec.name, text, spec.bits, minimum=spec.minimum, maximum=spec.maximum)
+
+
+def _to_int_list(spec: ParamSpec, text: str) -> list[int]:
+    return to_int_list(
+        spec.name,
+        text,
+        spec.bits,
+        minimum=spec.minimum,
+        maximum=spec.maximum,
+        max_items=spec.max_items,
+    )
 
 
 def _to_bool(name: str, text: str) -> bool:
@@ -186,7 +271,11 @@ def _item_ok(kind: str, value: object) -> bool:
     if kind == "str":
         return isinstance(value, str)
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and INT64_RANGE[0] <= value <= INT64_RANGE[1]
+        )
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "float":
@@ -198,6 +287,8 @@ def _to_list(spec: ParamSpec, text: str) -> list[object]:
     value = _parse_json(spec.name, text)
     if not isinstance(value, list):
         raise invalid_parameter(spec.name, "must be a JSON array")
+    if len(value) > spec.max_items:
+        raise invalid_parameter(spec.name, f"must have at most {spec.max_items} elements")
     if spec.items is None:
         return value
     result: list[object] = []
@@ -227,7 +318,9 @@ def _to_dict(name: str, text: str) -> dict[str, object]:
 
 def _convert(spec: ParamSpec, text: str) -> object:
     if spec.type == "int":
-        return _to_int(spec.name, text)
+        return _to_int(spec, text)
+    if spec.type == "int_list":
+        return _to_int_list(spec, text)
     if spec.type == "bool":
         return _to_bool(spec.name, text)
     if spec.type == "float":

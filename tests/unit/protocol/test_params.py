@@ -14,6 +14,14 @@ from openworks.protocol import (
     coerce_params,
     decode_params,
 )
+from openworks.protocol.params import (
+    INT32_RANGE,
+    INT64_RANGE,
+    MAX_ITEMS,
+    int_range,
+    to_int,
+    to_int_list,
+)
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 TAGS = ParamSpec("Tags", "list", items={"Key": "str", "Value": "str"})
@@ -303,3 +311,129 @@ def test_decode_refuses_nul_in_any_name_or_value(query: bytes) -> None:
         decode_params(_raw(query))
     status, code, message = _error(exc)
     assert (status, code) == (400, "InvalidParameter") and "NUL" in message
+
+
+# -- bounded integers, integer lists and list sizes -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bits", "text", "value"),
+    [
+        (32, "2147483647", 2**31 - 1),
+        (32, "-2147483648", -(2**31)),
+        (64, "9223372036854775807", 2**63 - 1),
+        (64, "-9223372036854775808", -(2**63)),
+    ],
+)
+def test_int_widths_accept_their_limits(bits: int, text: str, value: int) -> None:
+    assert _one(ParamSpec("N", "int", bits=bits), text) == value
+    assert to_int("N", text, bits) == value
+
+
+@pytest.mark.parametrize(
+    ("bits", "text"),
+    [
+        (32, "2147483648"),
+        (32, "-2147483649"),
+        (32, str(2**40)),
+        (64, "9223372036854775808"),
+        (64, "-9223372036854775809"),
+        (64, "9" * 23),
+        (32, "9" * 23),
+    ],
+)
+def test_int_widths_refuse_beyond_with_the_range(bits: int, text: str) -> None:
+    low, high = INT32_RANGE if bits == 32 else INT64_RANGE
+    assert f"must be between {low} and {high}" in _bad(ParamSpec("N", "int", bits=bits), text)
+
+
+@pytest.mark.parametrize(
+    "text", ["\u00b2", "\uff11", "\u0663", "1\u00b2", "\uff0d1", "\uff11\uff10"]
+)
+def test_only_ascii_digits_are_integers(text: str) -> None:
+    assert "must be an integer" in _bad(ParamSpec("N", "int", bits=32), text)
+
+
+def test_int_minimum_and_maximum_narrow_the_width() -> None:
+    spec = ParamSpec("PageSize", "int", bits=32, minimum=1, maximum=100)
+    assert spec.bounds == (1, 100)
+    assert _one(spec, "1") == 1 and _one(spec, "100") == 100
+    for text in ("0", "-1", "101", str(2**31), str(2**63)):
+        assert "must be between 1 and 100" in _bad(spec, text)
+    assert to_int("P", "5", 32, minimum=1, maximum=9) == 5
+    with pytest.raises(ApiError):
+        to_int("P", "10", 32, minimum=1, maximum=9)
+    assert int_range(32, minimum=1) == (1, 2**31 - 1)
+    assert int_range(64, maximum=-(2**70)) == (-(2**63), -(2**70))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("10", [10]),
+        ("10,23", [10, 23]),
+        (" 10 , 23 ,", [10, 23]),
+        ("-1,+2", [-1, 2]),
+        ("", []),
+        ("  ", []),
+        ("2147483647", [2**31 - 1]),
+    ],
+)
+def test_int_lists(text: str, value: list[int]) -> None:
+    assert to_int_list("L", text, 32) == value
+    spec = ParamSpec("L", "int_list", bits=32)
+    assert coerce_params([spec], {"L": text}).get("L") == (value if text else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2147483648", "must be between -2147483648 and 2147483647"),
+        ("10," + "9" * 23, "must be between"),
+        ("10,,23", "comma-separated list of integers"),
+        (",", "comma-separated list of integers"),
+        ("10;23", "comma-separated list of integers"),
+        ("1.5", "comma-separated list of integers"),
+        ("\u00b2", "comma-separated list of integers"),
+        ("\uff11\uff10", "comma-separated list of integers"),
+        (",".join(["1"] * 4), "at most 3 integers"),
+        ("1," * 100_000, "at most 3 integers"),
+    ],
+)
+def test_bad_int_lists(text: str, reason: str) -> None:
+    spec = ParamSpec("L", "int_list", bits=32, max_items=3, max_length=10**6)
+    assert reason in _bad(spec, text)
+
+
+def test_int_list_count_is_checked_before_any_element() -> None:
+    # a huge list fails on its size, without converting 10^5 elements
+    with pytest.raises(ApiError) as exc:
+        to_int_list("L", ",".join(["x"] * 100_000), max_items=1000)
+    assert "at most 1000 integers" in exc.value.message
+    assert to_int_list("L", ",".join(["7"] * 1000) + ",") == [7] * 1000
+
+
+def test_json_list_element_count() -> None:
+    spec = ParamSpec("Tags", "list", items={"Key": "str"}, max_items=2)
+    assert _one(spec, '[{"Key":"a"},{"Key":"b"}]') == [{"Key": "a"}, {"Key": "b"}]
+    assert "at most 2 elements" in _bad(spec, '[{"Key":"a"},{"Key":"b"},{"Key":"c"}]')
+    untyped = ParamSpec("L", "list", max_length=10**6)
+    assert MAX_ITEMS == 1000
+    assert len(_one(untyped, json.dumps([1] * 1000))) == 1000  # type: ignore[arg-type]
+    assert "at most 1000 elements" in _bad(untyped, json.dumps([1] * 100_000))
+
+
+def test_int_item_fields_are_64_bit() -> None:
+    spec = ParamSpec("L", "list", items={"I": "int"})
+    assert _one(spec, f'[{{"I":{2**63 - 1}}}]') == [{"I": 2**63 - 1}]
+    _bad(spec, f'[{{"I":{2**63}}}]')
+    _bad(spec, '[{"I":' + "9" * 30 + "}]")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"bits": 16}, {"bits": 128}, {"minimum": 5, "maximum": 4}, {"max_items": -1}],
+)
+def test_spec_bounds_validation(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        ParamSpec("X", "int", **kwargs)  # type: ignore[arg-type]
