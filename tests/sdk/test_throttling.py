@@ -7,10 +7,12 @@ their own servers with ``--max-inflight``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,17 +28,20 @@ from alibabacloud_dataworks_public20200518 import models
 from alibabacloud_dataworks_public20200518.client import Client
 from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_tea_openapi.models import Config
-from darabonba.policy.retry import RetryOptions
+from darabonba.policy.retry import RetryOptions  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
 
+from openworks.store.db import is_sqlite
 from tests.dbutil import fresh_database_url, postgres_base
 from tests.unit.protocol.signer import sign_acs3
 
 from .clients import CallFailed, LegacyClient, TeaClient
-from .conftest import RunningServer, start_server, unique
+from .conftest import DEV_KEY, RunningServer, start_server, unique
 from .test_protocol_errors import send
 
 HEADER = re.compile(r"^Limit:\d+,Remain:\d+,TimeLeft:\d+$")
 Key = tuple[str, str]
+Limited = tuple[RunningServer, dict[str, Any]]  # the server, the keys by name and "ids"
 
 
 _urls: dict[Path, str] = {}
@@ -84,13 +89,19 @@ def create_accounts(tmp: Path, names: list[str]) -> dict[str, tuple[str, Key]]:
     }
 
 
-def tea_client(server: RunningServer, key: Key, retry: RetryOptions | None = None) -> Client:
+def tea_client(
+    server: RunningServer,
+    key: Key,
+    retry: RetryOptions | None = None,
+    read_timeout: int | None = None,
+) -> Client:
     config = Config(
         access_key_id=key[0],
         access_key_secret=key[1],
         endpoint=server.endpoint,
         protocol="HTTP",
         retry_options=retry,
+        read_timeout=read_timeout,
     )
     return Client(config)
 
@@ -103,7 +114,7 @@ NAMES = ["tea", "tea_v2", "legacy", "raw", "retry", "api", "daily", "calm"]
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, dict]]:
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Limited]:
     """A server where every account is on ``basic`` unless the TOML file says otherwise."""
     tmp = tmp_path_factory.mktemp("throttled")
     made = create_accounts(tmp, NAMES)
@@ -149,7 +160,7 @@ def burst_until_throttled(call: Any, limit: int = 60) -> tuple[int, BaseExceptio
 
 
 @pytest.mark.parametrize("v2", [False, True], ids=["tea", "tea-v2"])
-def test_burst_raises_tea_throttling_exception(limited: tuple, v2: bool) -> None:
+def test_burst_raises_tea_throttling_exception(limited: Limited, v2: bool) -> None:
     server, keys = limited
     sdk = tea_client(server, keys["tea_v2" if v2 else "tea"])
     if v2:
@@ -163,7 +174,7 @@ def test_burst_raises_tea_throttling_exception(limited: tuple, v2: bool) -> None
     list_projects(sdk)  # after the hint, the call goes through
 
 
-def test_legacy_sdk_sees_the_documented_code(limited: tuple) -> None:
+def test_legacy_sdk_sees_the_documented_code(limited: Limited) -> None:
     server, keys = limited
     legacy = LegacyClient(server.endpoint, *keys["legacy"])
     passed, err = burst_until_throttled(lambda: legacy.call("ListProjects", PageSize=10))
@@ -173,7 +184,7 @@ def test_legacy_sdk_sees_the_documented_code(limited: tuple) -> None:
     assert err.request_id and "limit of 5 calls per second" in err.message
 
 
-def test_raw_429_carries_every_throttling_header(limited: tuple) -> None:
+def test_raw_429_carries_every_throttling_header(limited: Limited) -> None:
     server, keys = limited
     key_id, secret = keys["raw"]
 
@@ -200,7 +211,7 @@ def test_raw_429_carries_every_throttling_header(limited: tuple) -> None:
     assert headers["x-ratelimit-user"].startswith("Limit:5,Remain:0,")
 
 
-def test_tea_retry_options_recover_by_themselves(limited: tuple) -> None:
+def test_tea_retry_options_recover_by_themselves(limited: Limited) -> None:
     server, keys = limited
     retry = RetryOptions(
         {
@@ -225,7 +236,7 @@ def test_tea_retry_options_recover_by_themselves(limited: tuple) -> None:
     assert refused, "the SDK never met a 429, so it did not have to retry"
 
 
-def test_per_operation_limit_is_throttling_api(limited: tuple) -> None:
+def test_per_operation_limit_is_throttling_api(limited: Limited) -> None:
     server, keys = limited
     tea = TeaClient(server.endpoint, *keys["api"])
     legacy = LegacyClient(server.endpoint, *keys["api"])
@@ -246,7 +257,7 @@ def test_per_operation_limit_is_throttling_api(limited: tuple) -> None:
     tea.call("ListProjects", PageSize=10)
 
 
-def test_daily_cap_counts_failed_calls(limited: tuple) -> None:
+def test_daily_cap_counts_failed_calls(limited: Limited) -> None:
     server, keys = limited
     tea = TeaClient(server.endpoint, *keys["daily"])
     legacy = LegacyClient(server.endpoint, *keys["daily"])
@@ -272,7 +283,7 @@ def timed_get(url: str) -> tuple[int, float]:
         return response.status, time.monotonic() - started
 
 
-def test_one_account_flooding_leaves_health_and_other_accounts_fast(limited: tuple) -> None:
+def test_one_account_flooding_leaves_health_and_other_accounts_fast(limited: Limited) -> None:
     server, keys = limited
     stop = threading.Event()
     codes: list[str] = []
@@ -304,7 +315,7 @@ def test_one_account_flooding_leaves_health_and_other_accounts_fast(limited: tup
     assert "Throttling.User" in codes
 
 
-def hold_slots(port: int, count: int) -> list[socket.socket]:
+def trickle(port: int, count: int) -> list[socket.socket]:
     """Connections that send a request head and part of the body, then wait."""
     held = []
     for _ in range(count):
@@ -317,6 +328,98 @@ def hold_slots(port: int, count: int) -> list[socket.socket]:
     return held
 
 
+@contextlib.contextmanager
+def projects_locked(database_url: str) -> Iterator[None]:
+    """Every write to the ``projects`` table waits while this block runs.
+
+    SQLite: an exclusive transaction on the same file (in WAL mode readers go on; writers
+    wait up to the server's busy timeout, 30 s, see store/db.py). PostgreSQL: an ACCESS
+    EXCLUSIVE lock on the table in the server's schema (the URL's search_path)."""
+    if is_sqlite(database_url):
+        path = make_url(database_url).database
+        assert path
+        lite = sqlite3.connect(path, isolation_level=None, timeout=10)
+        try:
+            lite.execute("BEGIN EXCLUSIVE")
+            try:
+                yield
+            finally:
+                lite.execute("ROLLBACK")
+        finally:
+            lite.close()
+        return
+    import psycopg
+
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as pg:  # not autocommit: the lock lasts until the rollback
+        try:
+            pg.execute("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE")
+            yield
+        finally:
+            pg.rollback()
+
+
+def wait_until_full(server: RunningServer) -> None:
+    """Until a probe is refused with Throttling.System: every slot is taken.
+
+    A probe that gets a slot fails its parameter check (PageSize 0) before any database
+    work, so it never waits for the lock itself (on PostgreSQL a real ListProjects would:
+    the table lock stops readers too)."""
+    root = TeaClient(server.endpoint, *DEV_KEY)
+    deadline = time.monotonic() + 10
+    while True:
+        with pytest.raises(CallFailed) as refused:
+            root.call("ListProjects", PageSize=0)
+        if refused.value.code == "Throttling.System":
+            return
+        assert refused.value.status == 400, refused.value
+        assert time.monotonic() < deadline, "the slots were never all taken"
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def hold_slots(server: RunningServer, count: int) -> Iterator[list[object]]:
+    """``count`` CreateProject calls stuck inside their handlers, each waiting for the
+    database lock this block holds, until every slot is taken; then the block's body runs.
+
+    Yields the calls' outcomes (project ids, or the exceptions they raised), filled in once
+    the lock is gone and they finish. Writes run on the API's threads (API_THREADS in
+    app.py): four stuck writers hold four in-flight slots and every thread."""
+    outcomes: list[object] = []
+    lock = threading.Lock()
+    # a read timeout well past how long the test holds the lock
+    sdk = tea_client(server, DEV_KEY, read_timeout=60_000)
+
+    def create() -> None:
+        request = models.CreateProjectRequest(
+            project_identifier=unique("slow"), project_name="slow", project_mode=2
+        )
+        while True:
+            try:
+                outcome: object = sdk.create_project(request).body.data
+            except ThrottlingException:  # a probe held a slot for a moment: come again
+                time.sleep(0.05)
+                continue
+            except Exception as err:  # reported by the test, not lost in the thread
+                outcome = err
+            break
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=create) for _ in range(count)]
+    try:
+        with projects_locked(server.database_url):
+            for t in threads:
+                t.start()
+            wait_until_full(server)
+            yield outcomes
+    finally:  # the lock is gone: the slow calls finish
+        for t in threads:
+            if t.ident is not None:  # started
+                t.join(30)
+    assert not any(t.is_alive() for t in threads), "the slow calls never finished"
+
+
 def test_overloaded_server_answers_throttling_system_at_once(tmp_path: Path) -> None:
     calm_key = create_accounts(tmp_path, ["calm"])["calm"][1]
     server = start_server(
@@ -325,17 +428,22 @@ def test_overloaded_server_answers_throttling_system_at_once(tmp_path: Path) -> 
         database_url=database_for(tmp_path),
     )
     try:
-        held = hold_slots(server.port, 4)
-        root = TeaClient(server.endpoint, "openworks-dev-key", "openworks-dev-secret")
-        deadline = time.monotonic() + 10
-        while True:  # wait until the server has taken all four slow requests in
-            try:
-                root.call("ListProjects", PageSize=1)
-            except CallFailed as err:
-                if err.code == "Throttling.System":
-                    break
-            assert time.monotonic() < deadline, "the slots were never all taken"
-            time.sleep(0.05)
+        root = TeaClient(server.endpoint, *DEV_KEY)
+        # A client trickling its body in holds no slot: with ten of them half-sent, four
+        # slots still serve calls (the body is read before the in-flight gate, issue 13).
+        trickling = trickle(server.port, 10)
+        try:
+            time.sleep(0.5)  # the server has read their heads and waits for their bodies
+            for _ in range(5):
+                assert "PageResult" in root.call("ListProjects", PageSize=1)
+            for conn in trickling:  # waiting, not dropped: once finished, they are answered
+                conn.sendall(b"tion=ListProjects&")
+                status_line = conn.recv(65536).split(b"\r\n", 1)[0]
+                assert status_line.startswith(b"HTTP/1.1 4"), status_line  # unsigned
+                assert b" 408 " not in status_line and b" 429 " not in status_line, status_line
+        finally:
+            for conn in trickling:
+                conn.close()
 
         results: list[tuple[str, int | None, float]] = []
         lock = threading.Lock()
@@ -352,24 +460,24 @@ def test_overloaded_server_answers_throttling_system_at_once(tmp_path: Path) -> 
                 with lock:
                     results.append((*outcome, time.monotonic() - started))
 
-        keys = [("openworks-dev-key", "openworks-dev-secret")] * 7 + [calm_key] * 3
-        threads = [threading.Thread(target=flood, args=(k,)) for k in keys]
-        for t in threads:
-            t.start()
-        for _ in range(5):
-            status, elapsed = timed_get(f"http://{server.endpoint}/healthz")
-            assert status == 200 and elapsed < 3.0
-        for t in threads:
-            t.join()
+        with hold_slots(server, 4) as slow:  # four writes stuck in their handlers
+            keys = [DEV_KEY] * 7 + [calm_key] * 3
+            threads = [threading.Thread(target=flood, args=(k,)) for k in keys]
+            for t in threads:
+                t.start()
+            for _ in range(5):
+                status, elapsed = timed_get(f"http://{server.endpoint}/healthz")
+                assert status == 200 and elapsed < 3.0
+            for t in threads:
+                t.join()
+            assert not slow, f"a slow call finished while the database was locked: {slow}"
         assert len(results) == 50
         assert {code for code, _, _ in results} == {"Throttling.System"}
         assert all(retry == 200 for _, retry, _ in results)
         assert max(elapsed for _, _, elapsed in results) < 5.0
 
-        for conn in held:  # finish the slow bodies: the slots free up
-            conn.sendall(b"tion=ListProjects&")
-            conn.recv(65536)
-            conn.close()
+        # the lock is gone: the slow calls went through and the slots are free again
+        assert len(slow) == 4 and all(isinstance(x, int) and x > 0 for x in slow), slow
         assert "PageResult" in root.call("ListProjects", PageSize=1)
         assert "PageResult" in TeaClient(server.endpoint, *calm_key).call(
             "ListProjects", PageSize=1
