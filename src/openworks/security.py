@@ -41,7 +41,7 @@ from openworks.core.context import now_ms
 from openworks.core.member_model import UserInfo
 from openworks.core.model import Principal
 from openworks.protocol import ClientError, Credential, CredentialLookup, RawRequest
-from openworks.store.audit import AuditEntry, record
+from openworks.store.audit import AuditEntry, append
 from openworks.store.identity import user_by_id
 from openworks.store.secrets import SecretBox
 
@@ -191,7 +191,10 @@ class Security:
         request_id: str,
         document: Mapping[str, Any] | None,
     ) -> None:
-        """Record one state-changing call; never raises (a failure is logged)."""
+        """Record one state-changing call; never raises. The row is bounded to the audit
+        columns (:func:`openworks.store.audit.row_values`); a failed insert is logged,
+        counted and replaced by a reduced row (:func:`openworks.store.audit.append`). The
+        call's answer stands: it is computed, and a write is already committed."""
         project_id = params.get("ProjectId")
         identifier = params.get("ProjectIdentifier")
         if action == "CreateProject" and document is not None:
@@ -205,11 +208,12 @@ class Security:
             status=status,
             code=code,
             request_id=request_id,
-            project_id=project_id if isinstance(project_id, int) else None,
+            project_id=(
+                project_id
+                if isinstance(project_id, int) and not isinstance(project_id, bool)
+                else None
+            ),
             project_identifier=identifier if isinstance(identifier, str) else None,
             params=dict(params),
         )
-        try:
-            record(self.engine, entry)
-        except Exception:
-            log.exception("audit record failed for request %s", request_id)
+        append(self.engine, entry)

@@ -2,29 +2,66 @@
 
 ::
 
-    app (after dispatch) ──record(AuditEntry)──▶ audit_log ◀──query(since, workspace)── CLI
+    app (after dispatch) ──append(AuditEntry)──▶ audit_log ◀──query(since, workspace)── CLI
 
-Parameters are stored redacted: names that look secret are replaced by ``"***"`` and long
-values are cut to :data:`MAX_VALUE` characters (file content can be a megabyte).
+Parameters are stored redacted: names that look secret are replaced by ``"***"``, long
+values are cut to :data:`MAX_VALUE` characters, lists and objects to :data:`MAX_ITEMS`
+entries, nesting to :data:`MAX_DEPTH` levels and the whole JSON to :data:`MAX_PARAMS`
+characters, each cut leaving a marker (``…[5000 characters]``, ``…[100000 items]``).
+
+Every column is bounded to its width before the insert, so what a caller sends can never
+make the row fail: a value too long for its column (``ProjectIdentifier`` is 64) is stored
+cut with the same marker, a NUL (which PostgreSQL text cannot hold) as ``\\x00``, a lone
+surrogate as U+FFFD, a ``ProjectId`` outside 64 bits in the parameters only.
+
+When the insert fails anyway (the database is down, a constraint this module does not know
+of), :func:`append` logs it at ERROR (request id, action, account and the database's one-line
+reason: no parameters, no secrets), counts it (:func:`audit_failures`) and writes a reduced
+row instead (who, what, when, outcome; parameters replaced by a note). Only if that fails too
+is the row lost, counted again (:func:`audit_rows_lost`). The call's answer stands either way:
+see docs/security.md, "Audit trail bounds".
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, String, insert, or_, select
 
 from .schema import projects
 from .schema_security import audit_log
 
-__all__ = ["MAX_VALUE", "AuditEntry", "query", "record", "redact"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MAX_PARAMS",
+    "MAX_VALUE",
+    "AuditEntry",
+    "append",
+    "audit_failures",
+    "audit_rows_lost",
+    "bounded",
+    "query",
+    "record",
+    "redact",
+    "row_values",
+]
 
-MAX_VALUE = 256
+MAX_VALUE = 256  # characters of one parameter value
+MAX_ITEMS = 50  # entries of one list or object
+MAX_DEPTH = 4  # levels of nested lists and objects
+MAX_PARAMS = 65_536  # characters of the stored parameter JSON
 _SECRET_NAME = re.compile(r"secret|password|securitytoken|signature|credential", re.IGNORECASE)
+_INT64 = (-(2**63), 2**63 - 1)
+_INT32 = (-(2**31), 2**31 - 1)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+log = logging.getLogger("openworks.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,42 +80,183 @@ class AuditEntry:
     id: int = 0
 
 
-def _clip(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_VALUE:
-        return f"{value[:MAX_VALUE]}…[{len(value)} characters]"
-    if isinstance(value, list):
-        return [_clip(v) for v in value[:50]]
-    if isinstance(value, dict):
-        return {k: ("***" if _SECRET_NAME.search(k) else _clip(v)) for k, v in value.items()}
-    return value
+# -- failure counters (a later /metrics exposes them) ---------------------------------------
+_counts = {"failures": 0, "lost": 0}
+_counts_lock = threading.Lock()
+
+
+def _count(name: str) -> None:
+    with _counts_lock:
+        _counts[name] += 1
+
+
+def audit_failures() -> int:
+    """Audit inserts that failed in this process (each then wrote a reduced row or lost it)."""
+    return _counts["failures"]
+
+
+def audit_rows_lost() -> int:
+    """Audit rows this process could not write at all (the reduced row failed too)."""
+    return _counts["lost"]
+
+
+# -- bounding ----------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """Text every backend stores: NUL spelled out, lone surrogates replaced."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def bounded(text: str, width: int) -> str:
+    """``text`` cleaned and, if longer than ``width`` characters, cut so that it ends with
+    the marker ``…[N characters]`` (N = the length sent) and fits ``width`` exactly."""
+    text = _clean(text)
+    if len(text) <= width:
+        return text
+    marker = f"…[{len(text)} characters]"
+    if len(marker) >= width:
+        return marker[:width]
+    return text[: width - len(marker)] + marker
+
+
+def _clip(value: Any, limit: int, items: int, depth: int) -> Any:
+    if isinstance(value, str):
+        value = _clean(value)
+        return f"{value[:limit]}…[{len(value)} characters]" if len(value) > limit else value
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)[:limit]
+    if isinstance(value, list | tuple):
+        if depth <= 0:
+            return f"…[list of {len(value)} items]"
+        out = [_clip(v, limit, items, depth - 1) for v in value[:items]]
+        if len(value) > items:
+            out.append(f"…[{len(value)} items]")
+        return out
+    if isinstance(value, Mapping):
+        if depth <= 0:
+            return f"…[object of {len(value)} entries]"
+        return _clip_mapping(value, limit, items, depth - 1)
+    return _clip(str(value), limit, items, depth)
+
+
+def _clip_mapping(value: Mapping[Any, Any], limit: int, items: int, depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for n, (k, v) in enumerate(value.items()):
+        if n == items:
+            out["…"] = f"[{len(value)} entries]"
+            break
+        name = bounded(str(k), limit)
+        out[name] = "***" if _SECRET_NAME.search(name) else _clip(v, limit, items, depth)
+    return out
 
 
 def redact(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters as they may be stored: no secrets, no huge values."""
-    return {k: ("***" if _SECRET_NAME.search(k) else _clip(v)) for k, v in params.items()}
+    return _clip_mapping(params, MAX_VALUE, MAX_ITEMS, MAX_DEPTH)
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    """The redacted parameters as JSON of at most :data:`MAX_PARAMS` characters: cut
+    tighter if the first cut is still too long, a note if even that is."""
+    for limit, items, depth in ((MAX_VALUE, MAX_ITEMS, MAX_DEPTH), (64, 10, 1)):
+        text = orjson.dumps(_clip_mapping(params, limit, items, depth)).decode()
+        if len(text) <= MAX_PARAMS:
+            return text
+    return orjson.dumps({"…": f"[{len(params)} parameters, too large to store]"}).decode()
+
+
+def _width(column: str) -> int:
+    kind = audit_log.c[column].type
+    assert isinstance(kind, String) and kind.length is not None
+    return kind.length
+
+
+_WIDTHS = {
+    name: _width(name)
+    for name in ("account_id", "user_id", "access_key_id", "action", "code", "request_id")
+}
+_IDENTIFIER_WIDTH = _width("project_identifier")
+
+
+def _in(value: int, bounds: tuple[int, int]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+def row_values(entry: AuditEntry) -> dict[str, Any]:
+    """The entry as an ``audit_log`` row every backend accepts: each column within its
+    width and type (see the module docstring)."""
+    values: dict[str, Any] = {
+        name: bounded(str(getattr(entry, name)), width) for name, width in _WIDTHS.items()
+    }
+    project_id = entry.project_id
+    identifier = entry.project_identifier
+    values.update(
+        time=entry.time,
+        status=entry.status if _in(entry.status, _INT32) else 0,
+        project_id=project_id if project_id is not None and _in(project_id, _INT64) else None,
+        project_identifier=None
+        if identifier is None
+        else bounded(str(identifier), _IDENTIFIER_WIDTH),
+        params=_params_text(entry.params),
+    )
+    return values
 
 
 _INSERT = insert(audit_log)  # built once: the values travel as execution parameters
 
 
 def record(engine: Engine, entry: AuditEntry) -> None:
-    values = {
-        "time": entry.time,
-        "account_id": entry.account_id,
-        "user_id": entry.user_id,
-        "access_key_id": entry.access_key_id,
-        "action": entry.action,
-        "project_id": entry.project_id,
-        "project_identifier": entry.project_identifier,
-        "params": orjson.dumps(redact(entry.params), default=str).decode(),
-        "status": entry.status,
-        "code": entry.code,
-        "request_id": entry.request_id,
-    }
+    """Insert one entry, bounded to the columns; raises what the database raises."""
+    values = row_values(entry)
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
             conn.execute(_INSERT, values)
+
+
+def _reason(err: BaseException) -> str:
+    """One line about a failed insert, without the statement's parameters."""
+    cause = getattr(err, "orig", None) or err
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return bounded(f"{type(cause).__name__}: {first}" if first else type(cause).__name__, 300)
+
+
+def append(engine: Engine, entry: AuditEntry) -> bool:
+    """Record one entry without raising; ``False`` when the full row could not be written
+    (logged at ERROR, counted, and replaced by a reduced row if that can be written)."""
+    try:
+        record(engine, entry)
+        return True
+    except Exception as err:
+        reason = _reason(err)
+        _count("failures")
+        log.error(
+            "audit insert failed for request %s (%s, account %s): %s; writing a reduced row",
+            bounded(entry.request_id, 64),
+            bounded(entry.action, 64),
+            bounded(entry.account_id, 32),
+            reason,
+        )
+    reduced = replace(entry, params={"…": f"[parameters not stored: {reason}]"})
+    try:
+        record(engine, reduced)
+    except Exception as err:
+        _count("lost")
+        log.error(
+            "audit row LOST for request %s (%s, account %s): %s",
+            bounded(entry.request_id, 64),
+            bounded(entry.action, 64),
+            bounded(entry.account_id, 32),
+            _reason(err),
+        )
+    return False
 
 
 def query(

@@ -9,6 +9,13 @@ Other users get generated 16-digit IDs. AccessKey IDs look like Alibaba Cloud's 
 20 characters), secrets are 30 random characters and are stored sealed with the server key
 (:class:`~openworks.store.secrets.SecretBox`); a user may hold several active keys (rotation).
 A disabled user's keys all stop working. No SQL here is built from strings.
+
+Start-up registration (:func:`seal_plaintext_secrets`, :func:`ensure_account`,
+:func:`ensure_key`) may run on any number of hosts at once: each runs in one write
+transaction under the registration lock (:func:`~openworks.store.db.exclusive`) and inserts
+with ``ON CONFLICT DO NOTHING``. Each first checks the server key against the secrets
+already stored (:func:`check_server_key`): a server whose key does not open them raises
+:class:`~openworks.store.secrets.ServerKeyMismatch` and writes nothing.
 """
 
 from __future__ import annotations
@@ -19,18 +26,21 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, delete, insert, select, update
 
 from openworks.core.context import now_ms
 from openworks.core.member_model import UserInfo
 
+from .db import REGISTRATION_LOCK, exclusive
 from .schema import access_keys, accounts, users
-from .secrets import PREFIX, SecretBox, SecretError
+from .schema_checks import extensions
+from .secrets import PREFIX, SecretBox, SecretError, ServerKeyMismatch
 
 __all__ = [
     "IdentityError",
     "KeyInfo",
     "KeyRecord",
+    "check_server_key",
     "create_account",
     "create_key",
     "create_user",
@@ -93,15 +103,71 @@ def _write(engine: Engine) -> Connection:
     return conn
 
 
+def _insert_missing(conn: Connection, table: Table, values: dict[str, Any]) -> None:
+    """Insert a row unless one with the same key is there already (whoever inserts it
+    first, in this process or another, wins; the others change nothing)."""
+    # dialect modules imported here: each backend loads only its own (start-up time)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        conn.execute(postgresql.insert(table).values(values).on_conflict_do_nothing())
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        conn.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover (only SQLite and PostgreSQL are supported)
+        conn.execute(insert(table).values(values))
+
+
+def _fingerprint(sealed: str) -> str:
+    """The server-key fingerprint a sealed value names (8 hex digits), for messages."""
+    found = sealed[len(PREFIX) :].partition(":")[0]
+    return found if len(found) == 8 and all(c in string.hexdigits for c in found) else "?"
+
+
+def check_server_key(conn: Connection, box: SecretBox) -> None:
+    """Raise :class:`ServerKeyMismatch` when a secret in the database was sealed under
+    another server key (AccessKey and extension secrets), or when an AccessKey secret
+    that names this key does not open with it (a fingerprint collision). A database with
+    no sealed secret yet passes: whoever registers first under the registration lock
+    decides the key."""
+    mine = f"{PREFIX}{box.key_id}:"
+    for column in (access_keys.c.secret, extensions.c.secret):
+        other = conn.execute(
+            select(column).where(column.like(PREFIX + "%"), column.not_like(mine + "%")).limit(1)
+        ).scalar()
+        if other is not None:
+            raise ServerKeyMismatch(_fingerprint(other), box.key_id)
+    sample = conn.execute(
+        select(access_keys.c.id, access_keys.c.secret)
+        .where(access_keys.c.secret.like(mine + "%"))
+        .limit(1)
+    ).first()
+    if sample is not None:
+        try:
+            box.open(sample.secret, sample.id)
+        except SecretError as err:
+            found = f"{box.key_id} (another key with the same fingerprint)"
+            raise ServerKeyMismatch(found, box.key_id) from err
+
+
+def _start_registration(conn: Connection, box: SecretBox) -> None:
+    """First statements of a registration transaction: the lock, then the key check."""
+    exclusive(conn, REGISTRATION_LOCK)
+    check_server_key(conn, box)
+
+
 def ensure_account(engine: Engine, account_id: str, name: str = "root") -> None:
-    """Create the account and its root user if missing."""
+    """Create the account and its root user if missing (safe from several hosts at once)."""
     with _write(engine) as conn, conn.begin():
         if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first():
             return
         now = now_ms()
-        conn.execute(insert(accounts).values(id=account_id, name=name, create_time=now))
-        conn.execute(
-            insert(users).values(id=account_id, account_id=account_id, name=name, create_time=now)
+        _insert_missing(conn, accounts, {"id": account_id, "name": name, "create_time": now})
+        _insert_missing(
+            conn,
+            users,
+            {"id": account_id, "account_id": account_id, "name": name, "create_time": now},
         )
 
 
@@ -137,26 +203,49 @@ def list_accounts(engine: Engine) -> list[tuple[str, str]]:
 
 
 def ensure_key(engine: Engine, box: SecretBox, user_id: str, key_id: str, secret: str) -> None:
-    """Register (or re-activate with a new secret) a given key pair for a user."""
+    """Register (or re-activate with a new secret) a given key pair for a user.
+
+    Safe from several hosts at once, and never overwrites what it cannot open: under the
+    registration lock it checks the server key (:func:`check_server_key`), inserts the key
+    if missing (``ON CONFLICT DO NOTHING``), and rewrites an existing row only when its
+    user, state or secret differ, after opening the stored secret with this server's key.
+    A row sealed under another key raises :class:`ServerKeyMismatch` and stays as it is.
+    """
     if len(secret) > MAX_SECRET:
         raise IdentityError(f"an AccessKey secret is at most {MAX_SECRET} characters")
-    sealed = box.seal(secret, key_id)
     with _write(engine) as conn, conn.begin():
+        _start_registration(conn, box)
         found = conn.execute(
-            select(access_keys.c.user_id).where(access_keys.c.id == key_id)
+            select(access_keys.c.user_id, access_keys.c.secret, access_keys.c.active).where(
+                access_keys.c.id == key_id
+            )
         ).first()
         if found is None:
-            conn.execute(
-                insert(access_keys).values(
-                    id=key_id, user_id=user_id, secret=sealed, active=True, create_time=now_ms()
-                )
+            _insert_missing(
+                conn,
+                access_keys,
+                {
+                    "id": key_id,
+                    "user_id": user_id,
+                    "secret": box.seal(secret, key_id),
+                    "active": True,
+                    "create_time": now_ms(),
+                },
             )
-        else:
-            conn.execute(
-                update(access_keys)
-                .where(access_keys.c.id == key_id)
-                .values(user_id=user_id, secret=sealed, active=True)
-            )
+            return
+        stored = found.secret
+        if stored.startswith(PREFIX):
+            try:
+                stored = box.open(stored, key_id)
+            except SecretError as err:
+                raise ServerKeyMismatch(_fingerprint(found.secret), box.key_id) from err
+        if stored == secret and found.user_id == user_id and found.active:
+            return  # registered already: a restart writes nothing
+        conn.execute(
+            update(access_keys)
+            .where(access_keys.c.id == key_id)
+            .values(user_id=user_id, secret=box.seal(secret, key_id), active=True)
+        )
 
 
 def create_user(engine: Engine, box: SecretBox, account_id: str, name: str) -> tuple[str, str, str]:
@@ -296,8 +385,14 @@ def lookup_key(engine: Engine, box: SecretBox, key_id: str) -> KeyRecord | None:
 
 
 def seal_plaintext_secrets(engine: Engine, box: SecretBox) -> int:
-    """Seal secrets stored in plain text by earlier versions; how many were sealed."""
+    """Check the server key against the database, then seal the AccessKey secrets stored
+    in plain text by earlier versions; how many were sealed.
+
+    Every process that opens the database with its key (``serve``, ``worker``, the CLI)
+    calls this first, so a wrong key stops there: :class:`ServerKeyMismatch`, nothing
+    written."""
     with _write(engine) as conn, conn.begin():
+        _start_registration(conn, box)
         rows = conn.execute(
             select(access_keys.c.id, access_keys.c.secret).where(
                 access_keys.c.secret.not_like(PREFIX + "%")

@@ -31,7 +31,14 @@ from sqlalchemy.engine import make_url
 
 from .db import normalize_url
 
-__all__ = ["PREFIX", "SecretBox", "SecretError", "key_file_for", "load_server_key"]
+__all__ = [
+    "PREFIX",
+    "SecretBox",
+    "SecretError",
+    "ServerKeyMismatch",
+    "key_file_for",
+    "load_server_key",
+]
 
 PREFIX = "ow1:"
 _MIN_ENV_KEY = 32
@@ -39,6 +46,22 @@ _MIN_ENV_KEY = 32
 
 class SecretError(Exception):
     """A sealed value cannot be opened (wrong server key, damaged or moved value)."""
+
+
+class ServerKeyMismatch(SecretError):
+    """The server key in use does not open the secrets already in the database: this
+    server must not start (it would answer InvalidAccessKeyId for every stored key) and
+    must write nothing (a secret it sealed would not open on the hosts with the right key).
+    """
+
+    def __init__(self, found: str, mine: str) -> None:
+        self.found = found
+        self.mine = mine
+        super().__init__(
+            "the server key does not open the secrets in this database "
+            "(OPENWORKS_SECRET_KEY, or the key file, differs from the one that sealed them: "
+            f"they are sealed with server key {found}, this server has key {mine})"
+        )
 
 
 def _hkdf(key: bytes, purpose: str, length: int = 32) -> bytes:
@@ -107,18 +130,29 @@ def key_file_for(database_url: str, data_dir: Path | None = None) -> Path:
 
 
 def _read_or_create(path: Path) -> bytes:
+    """The key in ``path``, created if missing. The key is written to a private file first
+    and linked into place in one step, so a process starting at the same moment reads
+    either nothing (and races to link its own, losing) or the whole key, never a file
+    that is still empty."""
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = base64.b64encode(secrets.token_bytes(32))
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as out:
-        out.write(key + b"\n")
+        with os.fdopen(fd, "wb") as out:
+            out.write(key + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another process won the race: its key is complete
+            return path.read_bytes().strip()
+    finally:
+        draft.unlink(missing_ok=True)
     return key
 
 
