@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 from dataclasses import dataclass
 
@@ -87,6 +88,12 @@ class Settings:
     # Extension URLs may resolve to link-local (169.254.0.0/16, fe80::/10) and unspecified
     # (0.0.0.0, ::) addresses only when this is set (docs/security.md, "Extension URL policy").
     extension_allow_any_address: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.read_timeout) and 0.1 <= self.read_timeout <= 3600):
+            raise ConfigError(
+                f"The read timeout must be 0.1 to 3600 seconds, not {self.read_timeout}."
+            )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

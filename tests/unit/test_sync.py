@@ -185,6 +185,15 @@ def test_node_header() -> None:
         parse_node("n", "-- @cron daily\n")
 
 
+def test_node_type_header_takes_ascii_digits_only() -> None:
+    """A numeric ``@type`` is at most 9 ASCII digits ("²".isdigit() is true, int() reads
+    full-width digits and has no bound): anything else is a name, and no such name exists."""
+    assert parse_node("n", "-- @type 000000024\nselect 1;\n").file_type == 24  # 9 digits
+    for value in ("²", "\uff12\uff14", "0000000024", "99999999999999999999999"):
+        with pytest.raises(Invalid, match="unknown node type"):
+            parse_node("n", f"-- @type {value}\nselect 1;\n")
+
+
 def test_deployments_list_show_wait(env: tuple[str, Core, int], tmp_path: Path) -> None:
     url, core, _project_id = env
     folder = write_folder(tmp_path / "nodes", {"one.sql": "select 1;\n"})

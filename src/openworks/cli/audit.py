@@ -13,29 +13,46 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import time
 
 import click
 
-from . import main
-from .common import DATABASE_URL, open_secrets
-from .users import ACCOUNT, fail
+from openworks.protocol.errors import ClientError
+from openworks.protocol.params import to_int
 
-__all__ = ["audit", "parse_since"]
+from . import main
+from .common import DATABASE_URL, BoundedInt, open_secrets
+from .users import ACCOUNT
+
+__all__ = ["MAX_SINCE_DAYS", "audit", "parse_since"]
+
+MAX_SINCE_DAYS = 36_500  # a hundred years: older than any audit trail
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DIGITS = re.compile("[0-9]+")
 
 
 def parse_since(text: str, now: float | None = None) -> int:
-    """``30s``/``15m``/``2h``/``7d`` ago, or an ISO-8601 UTC time → epoch milliseconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    """``30s``/``15m``/``2h``/``7d`` ago (ASCII digits, at most :data:`MAX_SINCE_DAYS`
+    days back), or an ISO-8601 UTC time → epoch milliseconds; else ``ValueError``."""
     current = time.time() if now is None else now
-    if text[:-1].isdigit() and text[-1:] in units:
-        return int((current - int(text[:-1]) * units[text[-1]]) * 1000)
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+    number, unit = text[:-1], text[-1:]
+    if _DIGITS.fullmatch(number) and unit in _UNITS:
+        limit = MAX_SINCE_DAYS * 86400 // _UNITS[unit]
         try:
-            return calendar.timegm(time.strptime(text, fmt)) * 1000
-        except ValueError:
-            continue
-    raise ValueError(f"not a time: {text!r} (try 1h, 7d or 2026-01-31T00:00:00Z)")
+            amount = to_int("since", number, 64, minimum=0, maximum=limit)
+        except ClientError:
+            raise ValueError(
+                f"{text[:40]!r} is too far back: at most {limit}{unit} ({MAX_SINCE_DAYS} days)"
+            ) from None
+        return int((current - amount * _UNITS[unit]) * 1000)
+    if text.isascii():  # strptime would read other Unicode digits too
+        for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+            try:
+                return calendar.timegm(time.strptime(text, fmt)) * 1000
+            except ValueError:
+                continue
+    raise ValueError(f"not a time: {text[:40]!r} (try 1h, 7d or 2026-01-31T00:00:00Z)")
 
 
 @main.command()
@@ -43,7 +60,9 @@ def parse_since(text: str, now: float | None = None) -> int:
 @click.option("--workspace", default=None, help="Only calls on this workspace (ID or name).")
 @ACCOUNT
 @click.option("--all-accounts", is_flag=True, help="Every account, not only one.")
-@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--limit", default=1000, show_default=True, type=BoundedInt(32, minimum=1, maximum=1_000_000)
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @DATABASE_URL
 def audit(
@@ -61,7 +80,7 @@ def audit(
     try:
         since_ms = parse_since(since) if since else None
     except ValueError as err:
-        fail(err)
+        raise click.BadParameter(str(err), param_hint="'--since'") from None
     settings, engine, _box = open_secrets(database_url)
     account = None if all_accounts else (account_id or settings.account_id)
     for e in query(engine, account, since_ms, workspace, limit):

@@ -2,17 +2,108 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import Engine
 
 from openworks.config import Settings
+from openworks.protocol.errors import ClientError
+from openworks.protocol.params import int_range, to_int
 
 if TYPE_CHECKING:
     from openworks.store.secrets import SecretBox
 
-__all__ = ["DATABASE_URL", "open_database", "open_secrets"]
+__all__ = [
+    "DATABASE_URL",
+    "INT32",
+    "INT64",
+    "PAGE_NUMBER",
+    "PAGE_SIZE",
+    "PORT",
+    "BoundedInt",
+    "Seconds",
+    "open_database",
+    "open_secrets",
+]
+
+
+class Seconds(click.types.FloatParamType):
+    """A finite number of seconds within ``minimum``..``maximum`` (click's own float type
+    takes ``nan`` and ``inf``, which turn a wait into one that never ends)."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float = 0.0, maximum: float = 86_400.0) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = super().convert(value, param, ctx)
+        if not (math.isfinite(number) and self.minimum <= number <= self.maximum):
+            self.fail(
+                f"{value!r} must be between {self.minimum:g} and {self.maximum:g}", param, ctx
+            )
+        return float(number)
+
+
+class BoundedInt(click.types.IntParamType):
+    """An integer option or argument read exactly as the API and the console read one
+    (:func:`openworks.protocol.params.to_int`): optional sign and ASCII digits only (no
+    superscript, full-width or other Unicode digits), within the signed ``bits`` range (32
+    or 64) narrowed to ``minimum``/``maximum``. Anything else is a usage error (exit 2)
+    that names the option and the range, never a traceback. (A subclass of click's own
+    integer type, which is not generic in every click release this project supports.)"""
+
+    name = "integer"
+
+    def __init__(
+        self, bits: int = 64, *, minimum: int | None = None, maximum: int | None = None
+    ) -> None:
+        if bits not in (32, 64):
+            raise ValueError(f"bits must be 32 or 64, not {bits}")
+        self.bits = bits
+        self.minimum = minimum
+        self.maximum = maximum
+        self.low, self.high = int_range(bits, minimum, maximum)
+
+    def __repr__(self) -> str:
+        return f"BoundedInt({self.low}..{self.high})"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)  # a default given as a number
+        elif isinstance(value, str):
+            text = value
+        else:
+            self.fail(f"{value!r} is not an integer", param, ctx)
+        try:
+            return to_int(
+                (param.name if param else None) or "value",
+                text,
+                self.bits,
+                minimum=self.minimum,
+                maximum=self.maximum,
+            )
+        except ClientError as err:
+            # to_int's message is 'The value of the parameter "x" is invalid: <reason>.';
+            # click already names the option, so keep the reason with the value given.
+            _head, found, reason = err.message.partition(" is invalid: ")
+            shown = text if len(text) <= 40 else f"{text[:40]}..."
+            if found and not text.isascii():  # e.g. full-width or superscript digits
+                reason = f"{reason.rstrip('.')} written with the ASCII digits 0-9."
+            self.fail(f"{shown!r} {reason}" if found else err.message, param, ctx)
+
+
+INT32 = BoundedInt(32)
+INT64 = BoundedInt(64)
+PAGE_NUMBER = BoundedInt(32, minimum=1)  # as the API's PageNumber
+PAGE_SIZE = BoundedInt(32, minimum=1, maximum=100)  # as the API's PageSize
+PORT = BoundedInt(32, minimum=1, maximum=65535)
 
 DATABASE_URL = click.option(
     "--database-url",
@@ -38,9 +129,13 @@ def open_database(database_url: str | None) -> tuple[Settings, Engine]:
 def open_secrets(database_url: str | None) -> tuple[Settings, Engine, SecretBox]:
     """:func:`open_database` plus the server key's box (secrets sealed at rest)."""
     from openworks.store.identity import seal_plaintext_secrets
-    from openworks.store.secrets import SecretBox, load_server_key
+    from openworks.store.secrets import SecretBox, ServerKeyMismatch, load_server_key
 
     settings, engine = open_database(database_url)
     box = SecretBox(load_server_key(settings.database_url))
-    seal_plaintext_secrets(engine, box)
+    try:
+        seal_plaintext_secrets(engine, box)
+    except ServerKeyMismatch as err:
+        click.echo(f"openworks: {err}", err=True)
+        sys.exit(2)
     return settings, engine, box

@@ -10,7 +10,7 @@ from openworks.core.approvals import approve_package, reject_package
 from openworks.core.model import Package
 
 from . import main
-from .common import DATABASE_URL
+from .common import DATABASE_URL, INT64
 from .domain import open_core, run
 
 __all__ = ["deployments"]
@@ -35,7 +35,7 @@ def deployments() -> None:
 
 
 @deployments.command("approve")
-@click.argument("deployment_id", type=int)
+@click.argument("deployment_id", type=INT64)
 @USER
 @DATABASE_URL
 def deployments_approve(deployment_id: int, user: str | None, database_url: str | None) -> None:
@@ -46,7 +46,7 @@ def deployments_approve(deployment_id: int, user: str | None, database_url: str 
 
 
 @deployments.command("reject")
-@click.argument("deployment_id", type=int)
+@click.argument("deployment_id", type=INT64)
 @click.option("--reason", required=True, help="Shown as the package's ErrorMessage.")
 @USER
 @DATABASE_URL

@@ -18,7 +18,7 @@ from openworks.core.model import Package, PackageStatus
 from openworks.core.packages import get_deployment, list_deployments
 from openworks.core.ports import DeploymentFilter, Page
 
-from .common import DATABASE_URL
+from .common import DATABASE_URL, INT32, INT64, PAGE_NUMBER, PAGE_SIZE, Seconds
 from .deployments import deployments
 from .domain import open_core, project_ref, run
 
@@ -52,14 +52,16 @@ def _document(package: Package) -> dict[str, object]:
 
 @deployments.command("list")
 @WORKSPACE
-@click.option("--status", type=int, default=None, help="0 ready, 1 success, 2 failed, 6 rejected.")
+@click.option(
+    "--status", type=INT32, default=None, help="0 ready, 1 success, 2 failed, 6 rejected."
+)
 @click.option("--creator", default=None, help="Creator user ID.")
 @click.option("--executor", default=None, help="Executor (handler) user ID.")
 @click.option("--keyword", default=None, help="Part of the package name.")
-@click.option("--end-create-time", type=int, default=None, help="Created at or before (ms).")
-@click.option("--end-execute-time", type=int, default=None, help="Executed at or before (ms).")
-@click.option("--page-number", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--page-size", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--end-create-time", type=INT64, default=None, help="Created at or before (ms).")
+@click.option("--end-execute-time", type=INT64, default=None, help="Executed at or before (ms).")
+@click.option("--page-number", type=PAGE_NUMBER, default=1, show_default=True)
+@click.option("--page-size", type=PAGE_SIZE, default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @DATABASE_URL
 def deployments_list(
@@ -99,7 +101,7 @@ def deployments_list(
 
 
 @deployments.command("show")
-@click.argument("deployment_id", type=int)
+@click.argument("deployment_id", type=INT64)
 @WORKSPACE
 @DATABASE_URL
 def deployments_show(deployment_id: int, workspace_id: str, database_url: str | None) -> None:
@@ -110,10 +112,18 @@ def deployments_show(deployment_id: int, workspace_id: str, database_url: str | 
 
 
 @deployments.command("wait")
-@click.argument("deployment_id", type=int)
+@click.argument("deployment_id", type=INT64)
 @WORKSPACE
-@click.option("--timeout", default=600.0, show_default=True, help="Seconds before giving up.")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--timeout", default=600.0, type=Seconds(), show_default=True, help="Seconds before giving up."
+)
+@click.option(
+    "--interval",
+    default=1.0,
+    type=Seconds(0.01, 3600),
+    show_default=True,
+    help="Seconds between polls.",
+)
 @DATABASE_URL
 def deployments_wait(
     deployment_id: int,

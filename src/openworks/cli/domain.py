@@ -6,6 +6,7 @@ another user of that account; domain errors print ``openworks: <message>`` and e
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,18 +18,45 @@ from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.errors import DomainError
 from openworks.core.model import Principal
+from openworks.protocol.errors import ClientError
+from openworks.protocol.params import int_range, to_int
 
 from .common import open_secrets
 
 __all__ = ["domain_errors", "open_core", "project_ref", "run"]
 
 T = TypeVar("T")
+_DIGITS = re.compile("[0-9]+")
 
 
 def project_ref(text: str) -> ProjectRef:
-    """A workspace given as its numeric ID or its identifier."""
+    """A workspace given as its numeric ID (ASCII digits only, a signed 64-bit number as
+    the API's ProjectId) or its identifier (anything else: superscript or full-width
+    digits make an identifier). An ID out of range is a usage error (exit 2) naming the
+    option, not a traceback."""
     text = text.strip()
-    return ProjectRef(id=int(text)) if text.isdigit() else ProjectRef(identifier=text)
+    if _DIGITS.fullmatch(text) is None:
+        return ProjectRef(identifier=text)
+    try:
+        return ProjectRef(id=to_int("workspace", text, 64))
+    except ClientError:  # only ASCII digits here, so the number is too large
+        shown = text if len(text) <= 40 else f"{text[:40]}..."
+        message = f"{shown!r} is not a workspace ID: must be between 0 and {int_range(64)[1]}."
+        ctx = click.get_current_context(silent=True)
+        param = _workspace_param(ctx)
+        if param is None:
+            raise click.BadParameter(message, ctx, param_hint="'workspace'") from None
+        raise click.BadParameter(message, ctx, param) from None
+
+
+def _workspace_param(ctx: click.Context | None) -> click.Parameter | None:
+    """The command's workspace option or argument, to name it in an error."""
+    if ctx is None:
+        return None
+    for param in ctx.command.params:
+        if param.name in ("workspace_id", "workspace", "workspaces"):
+            return param
+    return None
 
 
 def open_core(database_url: str | None, user_name: str | None = None) -> tuple[Core, Principal]:

@@ -10,14 +10,14 @@ import click
 from openworks.config import ConfigError, Settings, configure_logging
 
 from . import main
-from .common import DATABASE_URL
+from .common import DATABASE_URL, PORT, BoundedInt, Seconds
 
 __all__ = ["serve"]
 
 
 @main.command()
 @click.option("--host", envvar="OPENWORKS_HOST", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="OPENWORKS_PORT", default=8470, type=int, show_default=True)
+@click.option("--port", envvar="OPENWORKS_PORT", default=8470, type=PORT, show_default=True)
 @DATABASE_URL
 @click.option("--log-level", default="info", show_default=True)
 @click.option(
@@ -31,7 +31,7 @@ __all__ = ["serve"]
     "--max-inflight",
     envvar="OPENWORKS_MAX_INFLIGHT",
     default=None,
-    type=click.IntRange(min=0),
+    type=BoundedInt(32, minimum=0),
     help="API requests processed at once before answering Throttling.System (0 = no "
     "bound). Default 128.",
 )
@@ -39,7 +39,7 @@ __all__ = ["serve"]
     "--read-timeout",
     envvar="OPENWORKS_READ_TIMEOUT",
     default=None,
-    type=click.FloatRange(min=0.1, max=3600),
+    type=Seconds(0.1, 3600),
     help="Seconds a client has to send a whole request, headers and body, before the "
     "server answers 408 and closes the connection. Default 10.",
 )
@@ -63,7 +63,7 @@ __all__ = ["serve"]
     envvar="OPENWORKS_PROCESSES",
     default=1,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=BoundedInt(32, minimum=1),
     help="API processes to start on this port (each also runs a package worker unless "
     "--no-worker).",
 )

@@ -19,7 +19,7 @@ from openworks.core.sync import SyncReport, plan_sync, ship
 from openworks.core.sync_plan import DEFAULT_FOLDER, Plan
 
 from . import main
-from .common import DATABASE_URL
+from .common import DATABASE_URL, Seconds
 from .domain import open_core, project_ref, run
 
 __all__ = ["sync"]
@@ -99,7 +99,11 @@ def _summary(report: SyncReport) -> None:
 @click.option("--wait", is_flag=True, help="Wait for every package to finish.")
 @click.option("--dry-run", is_flag=True, help="Print the plan with diffs; change nothing.")
 @click.option(
-    "--timeout", default=600.0, show_default=True, help="Seconds to wait for the packages."
+    "--timeout",
+    default=600.0,
+    type=Seconds(),
+    show_default=True,
+    help="Seconds to wait for the packages.",
 )
 @click.option(
     "--local-worker",
