@@ -32,4 +32,5 @@ from . import (  # noqa: E402,F401
     users,
     worker,
     workspace,
+    workspaces,  # issue 17: list workspaces and their IDs
 )

@@ -1,12 +1,14 @@
-"""``openworks audit``: the trail of state-changing API calls.
+"""``openworks audit``: the trail of state-changing API calls and CLI commands.
 
 ::
 
     openworks audit [--since 1h | --since 2026-01-31T00:00:00Z] [--workspace ID|IDENTIFIER]
-                    [--account ID | --all-accounts] [--limit N] [--json]
+                    [--account ID | --all-accounts] [--source api|cli] [--limit N] [--json]
 
-One line per call, oldest first: time, account, user, AccessKey, action, workspace,
-HTTP status and code, request id, redacted parameters.
+One line per call, oldest first: time, account, user, AccessKey (for a command:
+``cli:`` and the operator, ``cli:alice@build-01``), action, workspace, HTTP status and code,
+request id, redacted parameters. ``--json`` adds ``Source`` and ``Operator``. How commands
+are recorded: :mod:`openworks.cli.audited`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ def parse_since(text: str, now: float | None = None) -> int:
 @ACCOUNT
 @click.option("--all-accounts", is_flag=True, help="Every account, not only one.")
 @click.option(
+    "--source",
+    type=click.Choice(["api", "cli"]),
+    default=None,
+    help="Only API calls or only openworks commands (default: both).",
+)
+@click.option(
     "--limit", default=1000, show_default=True, type=BoundedInt(32, minimum=1, maximum=1_000_000)
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -70,11 +78,12 @@ def audit(
     workspace: str | None,
     account_id: str | None,
     all_accounts: bool,
+    source: str | None,
     limit: int,
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """Show recorded state-changing API calls, oldest first."""
+    """Show recorded state-changing API calls and CLI commands, oldest first."""
     from openworks.store.audit import query
 
     try:
@@ -83,7 +92,7 @@ def audit(
         raise click.BadParameter(str(err), param_hint="'--since'") from None
     settings, engine, _box = open_secrets(database_url)
     account = None if all_accounts else (account_id or settings.account_id)
-    for e in query(engine, account, since_ms, workspace, limit):
+    for e in query(engine, account, since_ms, workspace, limit, source):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(e.time / 1000))
         stamp += f".{e.time % 1000:03d}Z"
         where = e.project_id if e.project_id is not None else (e.project_identifier or "-")
@@ -102,13 +111,18 @@ def audit(
                         "Code": e.code,
                         "RequestId": e.request_id,
                         "Parameters": e.params,
+                        "Source": e.source,
+                        "Operator": e.operator,
                     },
                     ensure_ascii=False,
                 )
             )
         else:
             params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
+            via = e.access_key_id or "-"
+            if e.source != "api":
+                via = f"{e.source}:{e.operator or '-'}"
             click.echo(
-                f"{stamp} {e.account_id} {e.user_id} {e.access_key_id} {e.action} {where} "
+                f"{stamp} {e.account_id} {e.user_id} {via} {e.action} {where} "
                 f"{e.status} {e.code} {e.request_id} {params}"
             )

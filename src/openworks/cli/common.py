@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from sqlalchemy import Engine
 
-from openworks.config import Settings
+from openworks.config import ConfigError, Settings
 from openworks.protocol.errors import ClientError
 from openworks.protocol.params import int_range, to_int
 
@@ -26,6 +26,7 @@ __all__ = [
     "BoundedInt",
     "Seconds",
     "open_database",
+    "open_engine_or_exit",
     "open_secrets",
 ]
 
@@ -114,14 +115,31 @@ DATABASE_URL = click.option(
 )
 
 
+def open_engine_or_exit(url: str) -> Engine:
+    """A migrated engine on ``url``; a URL that cannot be used (not SQLite or PostgreSQL,
+    unreachable, refused, newer schema: the ConfigError of :mod:`openworks.store.db`) ends
+    the command with its one line on stderr and exit status 2, never a traceback. The
+    engine's connections are closed when the command ends."""
+    from openworks.store import make_engine, migrate
+
+    try:
+        engine = make_engine(url)
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.call_on_close(engine.dispose)
+        migrate(engine)
+    except ConfigError as err:
+        click.echo(f"openworks: {err}", err=True)
+        sys.exit(2)
+    return engine
+
+
 def open_database(database_url: str | None) -> tuple[Settings, Engine]:
     """Settings from flags and environment, and a migrated engine with the root account."""
-    from openworks.store import make_engine, migrate
     from openworks.store.identity import ensure_account
 
     settings = Settings.from_env(database_url=database_url)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = open_engine_or_exit(settings.database_url)
     ensure_account(engine, settings.account_id)
     return settings, engine
 

@@ -2,7 +2,8 @@
 
 The password is read twice from the terminal, or once from standard input with
 ``--password-stdin`` (for scripts). Only a salted scrypt hash is stored; setting a new
-password signs that user out of every browser.
+password signs that user out of every browser. Recorded in ``openworks audit`` (source
+``cli``; never the password).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 
 import click
 
+from .audited import audited
 from .common import DATABASE_URL, open_database
 from .users import users
 
@@ -34,8 +36,11 @@ def users_passwd(name: str, password_stdin: bool, database_url: str | None) -> N
     else:
         password = click.prompt("New console password", hide_input=True, confirmation_prompt=True)
     settings, engine = open_database(database_url)
+    account = settings.account_id
     try:
-        user_id = set_password(engine, settings.account_id, name, password)
+        with audited(engine, account, account, "users.passwd", {"UserName": name}) as change:
+            user_id = set_password(engine, account, name, password)
+            change.result.update(UserId=user_id)
     except ValueError as err:
         click.echo(f"openworks: {err}", err=True)
         sys.exit(1)

@@ -1,4 +1,8 @@
-"""``openworks deployments``: review packages waiting for approval."""
+"""``openworks deployments``: review packages waiting for approval.
+
+Each decision is recorded in ``openworks audit`` (source ``cli``, see
+:mod:`openworks.cli.audited`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from openworks.core.model import Package
 
 from . import main
 from .common import DATABASE_URL, INT64
-from .domain import open_core, run
+from .domain import open_session, run
 
 __all__ = ["deployments"]
 
@@ -40,8 +44,17 @@ def deployments() -> None:
 @DATABASE_URL
 def deployments_approve(deployment_id: int, user: str | None, database_url: str | None) -> None:
     """Approve a package waiting for approval; it is executed at once."""
-    core, principal = open_core(database_url, user)
-    package = run(lambda: approve_package(core, principal, deployment_id))
+    session = open_session(database_url, user)
+
+    def approve() -> Package:
+        with session.audited("deployments.approve", {"DeploymentId": deployment_id}) as change:
+            change.project_id = session.package_workspace(deployment_id)
+            package = approve_package(session.core, session.principal, deployment_id)
+            change.workspace(package.project_id)
+            change.result.update(Status=package.status, ErrorMessage=package.error_message)
+            return package
+
+    package = run(approve)
     click.echo(json.dumps(_document(package)))
 
 
@@ -54,6 +67,16 @@ def deployments_reject(
     deployment_id: int, reason: str, user: str | None, database_url: str | None
 ) -> None:
     """Reject a package waiting for approval (Status 6, items 6 REJECT)."""
-    core, principal = open_core(database_url, user)
-    package = run(lambda: reject_package(core, principal, deployment_id, reason))
+    session = open_session(database_url, user)
+    params = {"DeploymentId": deployment_id, "Reason": reason}
+
+    def reject() -> Package:
+        with session.audited("deployments.reject", params) as change:
+            change.project_id = session.package_workspace(deployment_id)
+            package = reject_package(session.core, session.principal, deployment_id, reason)
+            change.workspace(package.project_id)
+            change.result.update(Status=package.status)
+            return package
+
+    package = run(reject)
     click.echo(json.dumps(_document(package)))

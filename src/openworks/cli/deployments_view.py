@@ -3,7 +3,13 @@
 Adds commands to the ``deployments`` group of :mod:`openworks.cli.deployments`. ``list``
 takes the filters of ListDeployments; ``show`` prints one package as GetDeployment would
 (JSON); ``wait`` polls until the package leaves Status 0 and exits 0 on success, 1 on
-failure or rejection, 2 when the timeout passes first.
+failure or rejection, 2 when the timeout passes first. ``show`` and ``wait`` find the
+package's workspace themselves (a package ID is unique); ``--workspace`` only narrows.
+
+A package held for approval (``approval.required=true``) is shown as ``WAITING FOR
+APPROVAL``, with who may approve it: the account's root user and the workspace's owners,
+administrators and deployers (:func:`openworks.core.approvals.reviewers`, the rule the
+approval itself applies). ``show`` and ``wait`` say so on stderr too.
 """
 
 from __future__ import annotations
@@ -14,27 +20,129 @@ import time
 
 import click
 
-from openworks.core.model import Package, PackageStatus
-from openworks.core.packages import get_deployment, list_deployments
+from openworks.core.access import ProjectRef, resolve_project
+from openworks.core.approvals import Reviewer, awaiting_approval, reviewers
+from openworks.core.context import Core
+from openworks.core.errors import NotFound
+from openworks.core.model import Package, PackageStatus, Principal, Project
+from openworks.core.packages import list_deployments
 from openworks.core.ports import DeploymentFilter, Page
 
 from .common import DATABASE_URL, INT32, INT64, PAGE_NUMBER, PAGE_SIZE, Seconds
 from .deployments import deployments
 from .domain import open_core, project_ref, run
 
-__all__ = ["deployments_list", "deployments_show", "deployments_wait"]
+__all__ = [
+    "deployments_list",
+    "deployments_show",
+    "deployments_wait",
+    "find_deployment",
+    "waiting_note",
+]
 
 WORKSPACE = click.option(
     "--workspace", "workspace_id", required=True, help="Workspace ID or identifier."
 )
+IN_WORKSPACE = click.option(
+    "--workspace",
+    "workspace_id",
+    default=None,
+    help="Workspace ID or identifier (optional: the package's own workspace is found).",
+)
 _STATUS = {0: "READY", 1: "SUCCESS", 2: "FAILED", 6: "REJECTED"}
+WAITING = "WAITING FOR APPROVAL"
 
 
-def _document(package: Package) -> dict[str, object]:
-    return {
+def find_deployment(
+    core: Core, principal: Principal, package_id: int, ref: ProjectRef | None
+) -> tuple[Package, Project, list[Reviewer]]:
+    """The package (in ``ref``'s workspace if given, else wherever it is in the caller's
+    account), its workspace, and who may approve it if it waits for approval."""
+    with core.store.transaction() as tx:
+        package = tx.package(package_id)
+        if ref is not None:
+            project = resolve_project(tx, principal, ref)
+            if package is None or package.project_id != project.id:
+                raise NotFound(
+                    "InvalidDeployment.NotFound",
+                    f"The deployment package {package_id} does not exist in workspace "
+                    f"{project.identifier}.",
+                )
+        else:
+            found = tx.project(package.project_id) if package is not None else None
+            if (
+                package is None
+                or found is None
+                or found.account_id != principal.account_id
+                or found.status == 1
+            ):
+                raise NotFound(
+                    "InvalidDeployment.NotFound",
+                    f"The deployment package {package_id} does not exist.",
+                )
+            project = resolve_project(tx, principal, ProjectRef(id=found.id))  # membership
+        team = reviewers(tx, project) if awaiting_approval(package) else []
+        return package, project, team
+
+
+def _status_name(package: Package) -> str:
+    if awaiting_approval(package):
+        return WAITING
+    return _STATUS.get(package.status, str(package.status))
+
+
+def _who(team: list[Reviewer]) -> str:
+    """``root (root user), alice (owner), bob (admin/deploy)``."""
+    return ", ".join(
+        f"{r.name} (root user)"
+        if r.is_root
+        else f"{r.name} ({'/'.join(role.removeprefix('role_project_') for role in r.roles)})"
+        for r in team
+    )
+
+
+def _team(core: Core, principal: Principal, ref: ProjectRef) -> list[Reviewer]:
+    with core.store.transaction() as tx:
+        return reviewers(tx, resolve_project(tx, principal, ref))
+
+
+def waiting_note(package_id: int, team: list[Reviewer]) -> str:
+    return (
+        f"deployment {package_id} is waiting for approval by the root user or a workspace "
+        f"owner, administrator or deployer: {_who(team)}. Decide with `openworks deployments "
+        f"approve {package_id} [--user NAME]` or `... reject {package_id} --reason TEXT`."
+    )
+
+
+def _document(
+    package: Package, project: Project | None = None, team: list[Reviewer] | None = None
+) -> dict[str, object]:
+    waiting = awaiting_approval(package)
+    document: dict[str, object] = {
         "DeploymentId": package.id,
-        "Name": package.name,
-        "Status": package.status,
+        "ProjectId": package.project_id,
+    }
+    if project is not None:
+        document["ProjectIdentifier"] = project.identifier
+    document.update(
+        {
+            "Name": package.name,
+            "Status": package.status,
+            "StatusName": _status_name(package),
+            "WaitingForApproval": waiting,
+        }
+    )
+    if waiting and team is not None:
+        document["Reviewers"] = [
+            {"UserId": r.user_id, "UserName": r.name, "Roles": list(r.roles) or ["root"]}
+            for r in team
+        ]
+    document.update(_rest(package))
+    return document
+
+
+def _rest(package: Package) -> dict[str, object]:
+    return {
         "CheckingStatus": package.checking_status,
         "FromEnvironment": package.from_env,
         "ToEnvironment": package.to_env,
@@ -79,41 +187,54 @@ def deployments_list(
 ) -> None:
     """List a workspace's packages, newest first (the filters of ListDeployments)."""
     core, principal = open_core(database_url)
+    ref = project_ref(workspace_id)
     flt = DeploymentFilter(creator, executor, keyword, status, end_create_time, end_execute_time)
     rows, total = run(
-        lambda: list_deployments(
-            core, principal, project_ref(workspace_id), flt, Page(page_number, page_size)
-        )
+        lambda: list_deployments(core, principal, ref, flt, Page(page_number, page_size))
     )
+    waiting = [p.id for p in rows if awaiting_approval(p)]
+    team = run(lambda: _team(core, principal, ref)) if waiting else []
     if as_json:
-        documents = [_document(p) for p in rows]
+        documents = [_document(p, team=team) for p in rows]
         click.echo(json.dumps({"TotalCount": total, "Deployments": documents}, indent=2))
         return
-    click.echo(f"{'ID':>10}  {'STATUS':<8}  {'ENV':<5}  {'CREATOR':<18}  NAME")
+    click.echo(f"{'ID':>10}  {'STATUS':<20}  {'ENV':<5}  {'CREATOR':<18}  NAME")
     for package in rows:
-        status_name = _STATUS.get(package.status, str(package.status))
         envs = f"{package.from_env}->{package.to_env}"
         click.echo(
-            f"{package.id:>10}  {status_name:<8}  {envs:<5}  {package.creator_id:<18}  "
-            f"{package.name}"
+            f"{package.id:>10}  {_status_name(package):<20}  {envs:<5}  "
+            f"{package.creator_id:<18}  {package.name}"
         )
     click.echo(f"{len(rows)} of {total} (page {page_number})")
+    if waiting:
+        click.echo(
+            f"waiting for approval: {', '.join(map(str, waiting))}; may approve or reject: "
+            f"{_who(team)} (`openworks deployments approve ID [--user NAME]`)"
+        )
 
 
 @deployments.command("show")
 @click.argument("deployment_id", type=INT64)
-@WORKSPACE
+@IN_WORKSPACE
 @DATABASE_URL
-def deployments_show(deployment_id: int, workspace_id: str, database_url: str | None) -> None:
-    """Print one package and its items as JSON."""
+def deployments_show(
+    deployment_id: int, workspace_id: str | None, database_url: str | None
+) -> None:
+    """Print one package and its items as JSON (its workspace is found from the ID).
+
+    A package held for approval has StatusName "WAITING FOR APPROVAL" and lists its
+    Reviewers; a note on stderr says who may decide and how."""
     core, principal = open_core(database_url)
-    package = run(lambda: get_deployment(core, principal, project_ref(workspace_id), deployment_id))
-    click.echo(json.dumps(_document(package), indent=2))
+    ref = project_ref(workspace_id) if workspace_id is not None else None
+    package, project, team = run(lambda: find_deployment(core, principal, deployment_id, ref))
+    click.echo(json.dumps(_document(package, project, team), indent=2))
+    if team:
+        click.echo(waiting_note(deployment_id, team), err=True)
 
 
 @deployments.command("wait")
 @click.argument("deployment_id", type=INT64)
-@WORKSPACE
+@IN_WORKSPACE
 @click.option(
     "--timeout", default=600.0, type=Seconds(), show_default=True, help="Seconds before giving up."
 )
@@ -127,21 +248,28 @@ def deployments_show(deployment_id: int, workspace_id: str, database_url: str | 
 @DATABASE_URL
 def deployments_wait(
     deployment_id: int,
-    workspace_id: str,
+    workspace_id: str | None,
     timeout: float,
     interval: float,
     database_url: str | None,
 ) -> None:
-    """Wait until the package finishes; exit 0 on success, 1 on failure, 2 on timeout."""
+    """Wait until the package finishes; exit 0 on success, 1 on failure, 2 on timeout.
+
+    A package waiting for approval is said so once on stderr (with who may approve)."""
     core, principal = open_core(database_url)
-    ref = project_ref(workspace_id)
+    ref = project_ref(workspace_id) if workspace_id is not None else None
     deadline = time.monotonic() + timeout
+    told = False
     while True:
-        package = run(lambda: get_deployment(core, principal, ref, deployment_id))
+        package, _project, team = run(lambda: find_deployment(core, principal, deployment_id, ref))
         if package.status != PackageStatus.READY:
             break
+        if team and not told:
+            click.echo(waiting_note(deployment_id, team), err=True)
+            told = True
         if time.monotonic() >= deadline:
-            click.echo(f"deployment {deployment_id}: still READY after {timeout:g} s", err=True)
+            state = "waiting for approval" if team else "READY"
+            click.echo(f"deployment {deployment_id}: still {state} after {timeout:g} s", err=True)
             sys.exit(2)
         time.sleep(max(0.05, min(interval, deadline - time.monotonic())))
     name = _STATUS.get(package.status, str(package.status))

@@ -10,6 +10,8 @@
 Rotation: create a second key, move the clients over, disable the old one, delete it when
 nothing broke. A disabled key answers ``InvalidAccessKeyId.Inactive`` (within 2 seconds: the
 server caches lookups that long); a deleted one ``InvalidAccessKeyId.NotFound``.
+``create``, ``disable``, ``enable`` and ``delete`` are recorded in ``openworks audit``
+(source ``cli``; never a secret).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import click
 
 from . import main
+from .audited import audited
 from .common import DATABASE_URL, open_secrets
 from .users import ACCOUNT, fail
 
@@ -40,8 +43,11 @@ def keys_create(user: str, account_id: str | None, database_url: str | None) -> 
     from openworks.store.identity import IdentityError, create_key
 
     settings, engine, box = open_secrets(database_url)
+    account = account_id or settings.account_id
     try:
-        key_id, secret = create_key(engine, box, account_id or settings.account_id, user)
+        with audited(engine, account, account, "keys.create", {"UserName": user}) as change:
+            key_id, secret = create_key(engine, box, account, user)
+            change.result.update(AccessKeyId=key_id)
     except IdentityError as err:
         fail(err)
     click.echo(json.dumps({"AccessKeyId": key_id, "AccessKeySecret": secret}))
@@ -82,8 +88,11 @@ def _set_active(key_id: str, account_id: str | None, database_url: str | None, o
     from openworks.store.identity import IdentityError, set_key_active
 
     settings, engine, _box = open_secrets(database_url)
+    account = account_id or settings.account_id
+    action = "keys.enable" if on else "keys.disable"
     try:
-        set_key_active(engine, account_id or settings.account_id, key_id, on)
+        with audited(engine, account, account, action, {"AccessKeyId": key_id}):
+            set_key_active(engine, account, key_id, on)
     except IdentityError as err:
         fail(err)
     click.echo(f"AccessKey {key_id} {'enabled' if on else 'disabled'}")
@@ -116,8 +125,10 @@ def keys_delete(key_id: str, account_id: str | None, database_url: str | None) -
     from openworks.store.identity import IdentityError, delete_key
 
     settings, engine, _box = open_secrets(database_url)
+    account = account_id or settings.account_id
     try:
-        delete_key(engine, account_id or settings.account_id, key_id)
+        with audited(engine, account, account, "keys.delete", {"AccessKeyId": key_id}):
+            delete_key(engine, account, key_id)
     except IdentityError as err:
         fail(err)
     click.echo(f"AccessKey {key_id} deleted")

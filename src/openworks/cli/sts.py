@@ -7,6 +7,8 @@
 
 The SDKs take them as they are: Tea ``Config(security_token=...)``, the legacy SDK
 ``StsTokenCredential``. Duration: ``900``, ``900s``, ``15m`` or ``1h``, 1 s to 12 h.
+Each issue is recorded in ``openworks audit`` (source ``cli``: the temporary AccessKey ID
+and expiry, never the secret or token).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 import click
 
 from . import main
+from .audited import audited
 from .common import DATABASE_URL, open_secrets
 from .users import ACCOUNT, fail
 
@@ -43,13 +46,17 @@ def sts_issue(user: str, duration: str, account_id: str | None, database_url: st
     except ValueError as err:
         fail(err)
     settings, engine, box = open_secrets(database_url)
+    account = account_id or settings.account_id
+    params = {"UserName": user, "DurationSeconds": seconds}
     try:
-        found = find_user(engine, account_id or settings.account_id, user)
+        with audited(engine, account, account, "sts.issue", params) as change:
+            found = find_user(engine, account, user)
+            if found.disabled:
+                raise IdentityError(f"user {user} is disabled")
+            cred = issue_sts(box, found, seconds)
+            change.result.update(AccessKeyId=cred.access_key_id, Expiration=cred.expiration)
     except IdentityError as err:
         fail(err)
-    if found.disabled:
-        fail(ValueError(f"user {user} is disabled"))
-    cred = issue_sts(box, found, seconds)
     click.echo(
         json.dumps(
             {

@@ -4,7 +4,8 @@ The folder format and the steps are described in :mod:`openworks.core.sync_plan`
 :mod:`openworks.core.sync`. Output: the plan, one progress line per step (a bar that
 redraws in place on a terminal), then a summary. Exit status 0 when everything asked for
 succeeded, 1 when a package failed, was blocked or did not finish in time (or on a domain
-error), 2 for bad usage.
+error), 2 for bad usage. A sync that changes something (not ``--dry-run``) is recorded in
+``openworks audit`` (source ``cli``): the plan's counts, the packages and how they ended.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from openworks.core.sync_plan import DEFAULT_FOLDER, Plan
 
 from . import main
 from .common import DATABASE_URL, Seconds
-from .domain import open_core, project_ref, run
+from .deployments_view import find_deployment, waiting_note
+from .domain import Session, domain_errors, open_session, project_ref, run
 
 __all__ = ["sync"]
 
@@ -84,6 +86,37 @@ def _summary(report: SyncReport) -> None:
     )
 
 
+def _approval_notes(session: Session, report: SyncReport) -> None:
+    """Say which unfinished packages wait for a reviewer, and who may approve them."""
+    unfinished = report.timed_out + [
+        o.package_id for o in report.outcomes if o.status is None and o.package_id
+    ]
+    core, principal = session.core, session.principal
+    for package_id in dict.fromkeys(unfinished):
+        with domain_errors():
+            _package, _project, team = find_deployment(core, principal, package_id, None)
+        if team:
+            click.echo(waiting_note(package_id, team), err=True)
+
+
+def _result(report: SyncReport) -> dict[str, object]:
+    """The audit row's account of a sync: each package and how it ended."""
+    return {
+        "Ok": report.ok,
+        "Packages": [
+            {
+                "Action": o.action,
+                "Name": o.name,
+                "DeploymentId": o.package_id,
+                "Status": o.status,
+                "Message": o.message,
+            }
+            for o in report.outcomes
+        ],
+        "TimedOut": report.timed_out,
+    }
+
+
 @main.command()
 @click.argument(
     "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR"
@@ -125,9 +158,10 @@ def sync(
     database_url: str | None,
 ) -> None:
     """Make the workspace's files match DIR (one .sql file per node) and ship them."""
-    core, principal = open_core(database_url, user)
+    session = open_session(database_url, user)
+    core, principal = session.core, session.principal
     ref = project_ref(workspace_id)
-    _project, plan = run(lambda: plan_sync(core, principal, ref, directory, folder))
+    project, plan = run(lambda: plan_sync(core, principal, ref, directory, folder))
     _print_plan(plan, diffs=dry_run)
     if dry_run:
         return
@@ -138,9 +172,18 @@ def sync(
 
     writes = len(plan.of("create", "update", "delete"))
     progress = _Progress(writes * (2 if deploy else 1))
-    try:
-        report = run(
-            lambda: ship(
+    params = {
+        "Directory": str(directory.resolve()),
+        "Folder": folder,
+        "Deploy": deploy,
+        "Wait": wait,
+        "Plan": {k: len(plan.of(k)) for k in ("create", "update", "delete", "unchanged")},
+    }
+
+    def shipped() -> SyncReport:
+        with session.audited("sync", params, ref) as change:
+            change.workspace(project.id, project.identifier)
+            report = ship(
                 core,
                 principal,
                 ref,
@@ -152,9 +195,14 @@ def sync(
                 pump=pump if local_worker else None,
                 notify=progress,
             )
-        )
+            change.result.update(_result(report))
+            return report
+
+    try:
+        report = run(shipped)
     finally:
         progress.close()
     _summary(report)
+    _approval_notes(session, report)
     if not report.ok:
         sys.exit(1)

@@ -10,6 +10,8 @@
 
 ``--account`` defaults to ``OPENWORKS_ACCOUNT_ID`` (the server's root account). Disabling a
 user stops all its AccessKeys and temporary credentials within the key cache's 2 seconds.
+``create``, ``disable`` and ``enable`` are recorded in ``openworks audit`` (source ``cli``,
+as the account's root user; ``accounts create`` in the server's own account).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import NoReturn
 import click
 
 from . import main
+from .audited import audited
 from .common import DATABASE_URL, open_secrets
 
 __all__ = ["ACCOUNT", "accounts", "fail", "users"]
@@ -50,9 +53,12 @@ def accounts_create(name: str, database_url: str | None) -> None:
     """A new account with its root user and one AccessKey."""
     from openworks.store.identity import IdentityError, create_account
 
-    _settings, engine, box = open_secrets(database_url)
+    settings, engine, box = open_secrets(database_url)
+    root = settings.account_id
     try:
-        account_id, key_id, secret = create_account(engine, box, name)
+        with audited(engine, root, root, "accounts.create", {"AccountName": name}) as change:
+            account_id, key_id, secret = create_account(engine, box, name)
+            change.result.update(AccountId=account_id, AccessKeyId=key_id)
     except IdentityError as err:
         fail(err)
     click.echo(
@@ -92,8 +98,11 @@ def users_create(name: str, account_id: str | None, database_url: str | None) ->
     from openworks.store.identity import IdentityError, create_user
 
     settings, engine, box = open_secrets(database_url)
+    account = account_id or settings.account_id
     try:
-        user_id, key_id, secret = create_user(engine, box, account_id or settings.account_id, name)
+        with audited(engine, account, account, "users.create", {"UserName": name}) as change:
+            user_id, key_id, secret = create_user(engine, box, account, name)
+            change.result.update(UserId=user_id, AccessKeyId=key_id)
     except IdentityError as err:
         fail(err)
     click.echo(json.dumps({"UserId": user_id, "AccessKeyId": key_id, "AccessKeySecret": secret}))
@@ -125,8 +134,12 @@ def _set_disabled(name: str, account_id: str | None, database_url: str | None, v
     from openworks.store.identity import IdentityError, set_user_disabled
 
     settings, engine, _box = open_secrets(database_url)
+    account = account_id or settings.account_id
+    action = "users.disable" if value else "users.enable"
     try:
-        user = set_user_disabled(engine, account_id or settings.account_id, name, value)
+        with audited(engine, account, account, action, {"UserName": name}) as change:
+            user = set_user_disabled(engine, account, name, value)
+            change.result.update(UserId=user.id)
     except IdentityError as err:
         fail(err)
     click.echo(f"user {user.name} ({user.id}) {'disabled' if value else 'enabled'}")

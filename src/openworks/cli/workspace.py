@@ -2,6 +2,8 @@
 
 Keys: ``checks.builtin`` (built-in checks, see ``openworks.core.builtin_checks``),
 ``checks.timeout`` (seconds, default 600) and ``approval.required`` (true/false).
+``set`` is recorded in ``openworks audit`` (source ``cli``). To list workspaces and find
+their IDs: ``openworks workspaces list|show`` (:mod:`openworks.cli.workspaces`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from openworks.core.workspace_settings import set_settings, show_settings
 
 from . import main
 from .common import DATABASE_URL
-from .domain import open_core, project_ref, run
+from .domain import open_core, open_session, project_ref, run
 
 __all__ = ["workspace"]
 
@@ -38,8 +40,18 @@ def workspace_set(
         if not sep or not key.strip():
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="ASSIGNMENTS")
         changes[key.strip()] = value
-    core, principal = open_core(database_url)
-    result = run(lambda: set_settings(core, principal, project_ref(workspace_id), changes))
+    session = open_session(database_url)
+    ref = project_ref(workspace_id)
+
+    def apply() -> dict[str, str]:
+        with session.audited("workspace.set", {"Settings": changes}, ref) as change:
+            project = session.project(ref)
+            change.workspace(project.id, project.identifier)
+            result = set_settings(session.core, session.principal, ref, changes)
+            change.result.update(Settings=result)
+            return result
+
+    result = run(apply)
     click.echo(json.dumps(result, indent=2, sort_keys=True))
 
 

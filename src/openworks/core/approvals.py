@@ -11,21 +11,69 @@
 
 Each decision is one transaction; a package that is not waiting for approval is refused,
 so approving twice, or approving a rejected package, cannot run it again.
+
+:func:`awaiting_approval` and :func:`reviewers` tell a reader (the CLI's ``deployments
+list|show|wait``) which packages wait and who may decide: the account's root user and every
+enabled member holding one of :data:`REVIEWER_ROLES`, the rule :func:`approve_package` applies.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .access import OWNER, ProjectRef, resolve_project
 from .checks import HOLD_APPROVAL
 from .context import Core
 from .errors import Forbidden, Invalid, NotFound
-from .model import ItemStatus, Package, PackageStatus, Principal
+from .model import ItemStatus, Package, PackageStatus, Principal, Project
 from .packages import _settle_version, execute_package
-from .ports import Tx
+from .ports import Page, Tx
 
-__all__ = ["REVIEWER_ROLES", "approve_package", "reject_package"]
+__all__ = [
+    "REVIEWER_ROLES",
+    "Reviewer",
+    "approve_package",
+    "awaiting_approval",
+    "reject_package",
+    "reviewers",
+]
 
 REVIEWER_ROLES = frozenset({OWNER, "role_project_admin", "role_project_deploy"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """A user who may approve or reject a workspace's packages, and why."""
+
+    user_id: str
+    name: str
+    roles: tuple[str, ...]  # the reviewer roles held; () for the account's root user
+
+    @property
+    def is_root(self) -> bool:
+        return not self.roles
+
+
+def awaiting_approval(package: Package) -> bool:
+    """Whether the package is held until a reviewer approves or rejects it."""
+    return package.status == PackageStatus.READY and package.hold == HOLD_APPROVAL
+
+
+def reviewers(tx: Tx, project: Project) -> list[Reviewer]:
+    """Who may review the workspace's packages: the account's root user first, then every
+    enabled member with a reviewer role (owner, admin, deploy), by user ID."""
+    root_name = tx.user_name(project.account_id) or "root"
+    found = [Reviewer(project.account_id, root_name, ())]
+    page = Page(1, 100)
+    while True:
+        members, total = tx.list_members(project.id, page)
+        for member in members:
+            held = tuple(sorted(set(member.roles) & REVIEWER_ROLES))
+            if held and not member.user.disabled and not member.user.is_root:
+                found.append(Reviewer(member.user.id, member.user.name, held))
+        if page.number * page.size >= total:
+            return found
+        page = Page(page.number + 1, page.size)
 
 
 def _waiting(tx: Tx, principal: Principal, package_id: int, ref: ProjectRef | None) -> Package:

@@ -3,6 +3,10 @@
 ::
 
     app (after dispatch) ──append(AuditEntry)──▶ audit_log ◀──query(since, workspace)── CLI
+    openworks commands   ──append(AuditEntry(source="cli", operator="alice@host"))──┘
+
+``source`` says where the change came from (``api``, ``cli``); ``operator`` is, for a
+command, the operating system user and host that ran it (see :mod:`openworks.cli.audited`).
 
 Parameters are stored redacted: names that look secret are replaced by ``"***"``, long
 values are cut to :data:`MAX_VALUE` characters, lists and objects to :data:`MAX_ITEMS`
@@ -77,6 +81,8 @@ class AuditEntry:
     project_id: int | None = None
     project_identifier: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    source: str = "api"  # "api" or "cli"
+    operator: str | None = None  # cli: the OS user@host that ran the command
     id: int = 0
 
 
@@ -180,9 +186,10 @@ def _width(column: str) -> int:
 
 _WIDTHS = {
     name: _width(name)
-    for name in ("account_id", "user_id", "access_key_id", "action", "code", "request_id")
+    for name in ("account_id", "user_id", "access_key_id", "action", "code", "request_id", "source")
 }
 _IDENTIFIER_WIDTH = _width("project_identifier")
+_OPERATOR_WIDTH = _width("operator")
 
 
 def _in(value: int, bounds: tuple[int, int]) -> bool:
@@ -197,6 +204,7 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
     }
     project_id = entry.project_id
     identifier = entry.project_identifier
+    operator = entry.operator
     values.update(
         time=entry.time,
         status=entry.status if _in(entry.status, _INT32) else 0,
@@ -205,6 +213,7 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
         if identifier is None
         else bounded(str(identifier), _IDENTIFIER_WIDTH),
         params=_params_text(entry.params),
+        operator=None if operator is None else bounded(str(operator), _OPERATOR_WIDTH),
     )
     return values
 
@@ -265,9 +274,13 @@ def query(
     since_ms: int | None = None,
     workspace: str | None = None,
     limit: int = 1000,
+    source: str | None = None,
 ) -> list[AuditEntry]:
-    """Entries oldest first; ``workspace`` is a workspace ID or identifier."""
+    """Entries oldest first; ``workspace`` is a workspace ID or identifier, ``source``
+    ``api`` or ``cli`` (default: both)."""
     stmt = select(audit_log)
+    if source is not None:
+        stmt = stmt.where(audit_log.c.source == source)
     if account_id is not None:
         stmt = stmt.where(audit_log.c.account_id == account_id)
     if since_ms is not None:
@@ -304,6 +317,8 @@ def query(
                 project_id=m["project_id"],
                 project_identifier=m["project_identifier"],
                 params=orjson.loads(m["params"]),
+                source=m["source"],
+                operator=m["operator"],
             )
         )
     return entries

@@ -6,24 +6,34 @@ Whether a transaction writes is asked for per checkout (``conn.info["write"]``) 
 forgotten when the connection goes back to the pool, so a reader never takes the write lock
 because the connection's previous user wrote.
 PostgreSQL is reached through psycopg 3 (``postgresql://`` URLs are rewritten to the
-``postgresql+psycopg://`` driver).
+``postgresql+psycopg://`` driver), giving up on a connection attempt after
+:data:`CONNECT_TIMEOUT` seconds unless the URL sets ``connect_timeout``.
+
+A database URL that cannot be used is a :class:`openworks.config.ConfigError` with one line
+saying what is wrong, the URL without its password and what to do, raised by
+:func:`make_engine` (not a URL, not SQLite or PostgreSQL, a driver missing, a directory that
+cannot be made) and by :func:`migrate` (the first connection fails, or the schema is newer
+than this openworks): every command prints it as ``openworks: <line>`` and exits 2.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 __all__ = [
+    "CONNECT_TIMEOUT",
     "MIGRATE_LOCK",
     "REGISTRATION_LOCK",
     "default_database_url",
@@ -33,6 +43,7 @@ __all__ = [
     "migrate",
     "migration_heads",
     "normalize_url",
+    "shown_url",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -42,6 +53,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # other). "ow" + a number.
 MIGRATE_LOCK = 0x6F77_0001  # schema upgrades
 REGISTRATION_LOCK = 0x6F77_0002  # start-up registration: server key check, root account/key
+
+CONNECT_TIMEOUT = 10  # seconds per PostgreSQL connection attempt (libpq's connect_timeout)
+_SET_IT = "set it with --database-url or OPENWORKS_DATABASE_URL"
+_FORMS = "sqlite:///PATH/openworks.db or postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+# "://user:" up to the first "@" (where SQLAlchemy ends a password), and any further
+# "...@" before the path (an unescaped "@" in the password)
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*):[^@]*@(?:[^@/?#]*@)*")
 
 
 def default_database_url() -> str:
@@ -58,6 +76,80 @@ def normalize_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
+
+
+# -- URLs that cannot be used: one line each ---------------------------------------------
+
+
+def _unusable(message: str) -> Exception:
+    """A :class:`openworks.config.ConfigError` (imported here: config imports this module)."""
+    from openworks.config import ConfigError
+
+    return ConfigError(message)
+
+
+def shown_url(url: str | URL) -> str:
+    """The URL without its password, fit to print: text as the user wrote it, with
+    everything between ``://user:`` and the last ``@`` of the host part removed; an
+    engine's URL rendered, ``postgresql+psycopg`` shown as the ``postgresql`` a user
+    writes."""
+    if isinstance(url, str):
+        return _PASSWORD_IN_TEXT.sub(r"\1@", url)
+    if url.drivername == "postgresql+psycopg":
+        url = url.set(drivername="postgresql")
+    # URL.set(password=None) keeps the password: None means "unchanged" there
+    return url._replace(password=None).render_as_string(hide_password=False)
+
+
+def _parsed(url: str) -> URL:
+    """The URL parsed, if it names SQLite or PostgreSQL; else a one-line ConfigError."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except (ArgumentError, ValueError):
+        raise _unusable(
+            f"{shown_url(url)!r} is not a database URL: write {_FORMS}, and {_SET_IT}."
+        ) from None
+    if parsed.host and "@" in parsed.host:
+        raise _unusable(
+            f"the database URL {shown_url(url)} has more than one '@' before its path: write "
+            f"an '@' in the user name or password as %40, and {_SET_IT}."
+        )
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise _unusable(
+            f"the database URL {shown_url(url)} names {parsed.get_backend_name()}, but "
+            f"openworks stores its data in SQLite or PostgreSQL only: use {_FORMS}, and "
+            f"{_SET_IT}."
+        )
+    return parsed
+
+
+def _first_line(err: BaseException, password: str | None) -> str:
+    """The driver's own one-line reason, without the password."""
+    cause = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
+    text = str(cause).strip()
+    line = text.splitlines()[0].strip() if text else type(cause).__name__
+    line = line.removeprefix("connection failed: ")
+    if password:
+        line = line.replace(password, "***")
+    return line[:300]
+
+
+def _advice(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return (
+            "check that the path names an SQLite database file (or none yet) in a directory "
+            f"this user may write, or choose another path; {_SET_IT}"
+        )
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    return (
+        f"check that PostgreSQL is running at {where} and accepts connections, and that the "
+        f"user, password and database in the URL exist; {_SET_IT}"
+    )
+
+
+def _cannot_open(url: URL, err: BaseException) -> Exception:
+    reason = _first_line(err, url.password if isinstance(url.password, str) else None)
+    return _unusable(f"cannot open the database {shown_url(url)}: {reason}; {_advice(url)}.")
 
 
 def _enable_wal(cursor: Any) -> None:
@@ -125,15 +217,31 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def make_engine(url: str, *, pool: bool = True) -> Engine:
+    """An engine for ``url`` (no connection yet: :func:`migrate` makes the first). A URL
+    that cannot be used raises :class:`openworks.config.ConfigError` with one line."""
+    parsed = _parsed(url)
     url = normalize_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    if not pool:
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=16, max_overflow=8, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(url)
+        kwargs: dict[str, Any] = {}
+        if "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+        if not pool:
+            return create_engine(url, poolclass=NullPool, **kwargs)
+        return create_engine(url, pool_size=16, max_overflow=8, pool_pre_ping=True, **kwargs)
+    except ImportError as err:
+        raise _unusable(
+            f"the database URL {shown_url(url)} needs the Python module {err.name or err}, "
+            f"which is not installed: use {_FORMS} (psycopg 3 comes with openworks), and "
+            f"{_SET_IT}."
+        ) from err
+    except OSError as err:  # the SQLite file's directory cannot be made
+        raise _cannot_open(parsed, err) from err
 
 
 _heads: frozenset[str] | None = None
+_known: frozenset[str] = frozenset()
 _heads_lock = threading.Lock()
 
 
@@ -141,14 +249,15 @@ def migration_heads() -> frozenset[str]:
     """The revisions no other migration builds on, read from the migration files (without
     importing Alembic, which costs a third of a second at start-up); read once per process,
     by one thread at a time (CPython 3.11's ``ast`` can fail when threads parse at once)."""
-    global _heads
+    global _heads, _known
     with _heads_lock:
         if _heads is None:
-            _heads = _read_heads()
+            _known, _heads = _read_revisions()
         return _heads
 
 
-def _read_heads() -> frozenset[str]:
+def _read_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """Every revision of the migration files, and the heads among them."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
@@ -159,7 +268,7 @@ def _read_heads() -> frozenset[str]:
                 found = parsed if isinstance(parsed, tuple) else (parsed,)
                 target = revisions if name == "revision" else parents
                 target.update(r for r in found if r)
-    return frozenset(revisions - parents)
+    return frozenset(revisions), frozenset(revisions - parents)
 
 
 def _revisions_of(conn: Connection) -> frozenset[str] | None:
@@ -170,8 +279,23 @@ def _revisions_of(conn: Connection) -> frozenset[str] | None:
 
 
 def _current_revisions(engine: Engine) -> frozenset[str] | None:
-    with engine.connect() as conn:
-        return _revisions_of(conn)
+    """The database's revisions; the first contact with the database, so a URL that
+    cannot be used (refused, unknown host, no such database, not an SQLite file) raises
+    a one-line ConfigError, as does a schema newer than this openworks."""
+    try:
+        with engine.connect() as conn:
+            current = _revisions_of(conn)
+    except (DBAPIError, OSError) as err:
+        raise _cannot_open(engine.url, err) from err
+    migration_heads()  # reads the known revisions too
+    unknown = sorted((current or frozenset()) - _known)
+    if unknown:
+        raise _unusable(
+            f"the database {shown_url(engine.url)} has schema revision {', '.join(unknown)}, "
+            "which this openworks does not know: a newer openworks migrated it. Upgrade "
+            f"openworks, or use another database; {_SET_IT}."
+        )
+    return current
 
 
 def exclusive(conn: Connection, lock: int) -> None:
@@ -194,7 +318,10 @@ def migrate(engine: Engine) -> None:
     transaction that first takes the migration lock (PostgreSQL: an advisory lock;
     SQLite: ``BEGIN IMMEDIATE``), then reads the revisions again. Whoever comes second
     waits, finds the database at the heads and leaves it alone. PostgreSQL's DDL is
-    transactional, so a host that dies mid-upgrade leaves the database as it was."""
+    transactional, so a host that dies mid-upgrade leaves the database as it was.
+
+    A database that cannot be reached or opened, or whose schema is newer than this
+    openworks, raises :class:`openworks.config.ConfigError` with one line."""
     heads = migration_heads()
     if _current_revisions(engine) == heads:
         return

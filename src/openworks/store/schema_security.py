@@ -2,8 +2,10 @@
 
 ::
 
-    audit_log   one row per state-changing API call that got past authentication
-                (time, who, which key, action, workspace, redacted parameters, outcome)
+    audit_log   one row per state-changing API call that got past authentication, and per
+                change made with an ``openworks`` command (time, who, which key, action,
+                workspace, redacted parameters, outcome; source ``api`` or ``cli`` and,
+                for a command, the operating system user@host that ran it)
 
 Secrets live in ``access_keys.secret`` (sealed, see :mod:`openworks.store.secrets`);
 temporary (STS) credentials are stateless and need no table.
@@ -32,6 +34,8 @@ audit_log = Table(
     Column("status", Integer, nullable=False),
     Column("code", String(128), nullable=False),
     Column("request_id", String(64), nullable=False),
+    Column("source", String(16), nullable=False, server_default="api"),  # api | cli
+    Column("operator", String(128)),  # cli: the OS user@host that ran the command
     Index("ix_audit_account_time", "account_id", "time"),
     Index("ix_audit_project_time", "project_id", "time"),
     sqlite_autoincrement=True,
