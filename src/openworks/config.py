@@ -26,11 +26,21 @@ DEV_ACCESS_KEY_ID = "openworks-dev-key"
 DEV_ACCESS_KEY_SECRET = "openworks-dev-secret"
 
 
-def configure_logging(level: str = "info") -> None:
-    """One line per record on stderr; Alembic's start-up chatter only from WARNING up."""
+def configure_logging(level: str = "info", log_format: str = "text") -> None:
+    """One line per record on stderr; Alembic's start-up chatter only from WARNING up.
+
+    ``log_format`` ``json``: one JSON object per line (openworks.logformat).
+    """
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"Unknown log format {log_format!r}: use text or json.")
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if log_format == "json":
+        from openworks.logformat import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     # The format uses none of the caller's file, thread or process: skip collecting them
     # on every record (the logging HOWTO's "Optimization" section; a few µs a request).
     logging._srcfile = None
@@ -77,6 +87,11 @@ class Settings:
     redis_url: str | None = None
     # Test control API under /_openworks/ (issue 9; `serve --control`, OPENWORKS_CONTROL=1).
     control: bool = False
+    # Operators (docs/deploy.md, "Monitoring"): who may read GET /metrics (auto, open,
+    # token, off; see metrics.exposure), its bearer token, and the log format (text, json).
+    metrics: str = "auto"
+    metrics_token: str | None = None
+    log_format: str = "text"
     # Scale-out (docs/deploy.md): API processes started by this command, and where signature
     # nonces are remembered: "auto" = Redis if configured, else the database when several
     # processes may share it (more than one process, or PostgreSQL), else memory.
@@ -88,6 +103,14 @@ class Settings:
     # Extension URLs may resolve to link-local (169.254.0.0/16, fe80::/10) and unspecified
     # (0.0.0.0, ::) addresses only when this is set (docs/security.md, "Extension URL policy").
     extension_allow_any_address: bool = False
+    # HTTPS (docs/deploy.md, "HTTPS"; tls.py): a generated local CA and server certificate
+    # for the loopback names and tls_names, or the operator's tls_cert/tls_key; the port
+    # answers both HTTPS and plain HTTP unless tls_only.
+    tls: bool = False
+    tls_names: tuple[str, ...] = ()
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_only: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.read_timeout) and 0.1 <= self.read_timeout <= 3600):
@@ -110,10 +133,20 @@ class Settings:
             "read_timeout": float(env.get("OPENWORKS_READ_TIMEOUT") or "10"),
             "redis_url": env.get("OPENWORKS_REDIS_URL") or None,
             "control": env.get("OPENWORKS_CONTROL", "").lower() in ("1", "true", "yes", "on"),
+            "metrics": env.get("OPENWORKS_METRICS") or "auto",
+            "metrics_token": env.get("OPENWORKS_METRICS_TOKEN") or None,
+            "log_format": env.get("OPENWORKS_LOG_FORMAT") or "text",
             "processes": int(env.get("OPENWORKS_PROCESSES") or "1"),
             "nonce_store": env.get("OPENWORKS_NONCE_STORE") or "auto",
             "redis_timeout": float(env.get("OPENWORKS_REDIS_TIMEOUT") or "0.5"),
             "extension_allow_any_address": env_flag("OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS"),
+            "tls": env_flag("OPENWORKS_TLS"),
+            "tls_names": tuple(
+                n.strip() for n in env.get("OPENWORKS_TLS_NAMES", "").split(",") if n.strip()
+            ),
+            "tls_cert": env.get("OPENWORKS_TLS_CERT") or None,
+            "tls_key": env.get("OPENWORKS_TLS_KEY") or None,
+            "tls_only": env_flag("OPENWORKS_TLS_ONLY"),
             "run_worker": env.get("OPENWORKS_RUN_WORKER", "1").lower() not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -131,10 +164,18 @@ class Settings:
             "OPENWORKS_READ_TIMEOUT": repr(self.read_timeout),
             "OPENWORKS_REDIS_URL": self.redis_url or "",
             "OPENWORKS_CONTROL": "1" if self.control else "",
+            "OPENWORKS_METRICS": self.metrics,
+            "OPENWORKS_METRICS_TOKEN": self.metrics_token or "",
+            "OPENWORKS_LOG_FORMAT": self.log_format,
             "OPENWORKS_PROCESSES": str(self.processes),
             "OPENWORKS_NONCE_STORE": self.nonce_store,
             "OPENWORKS_REDIS_TIMEOUT": repr(self.redis_timeout),
             "OPENWORKS_EXTENSION_ALLOW_ANY_ADDRESS": str(int(self.extension_allow_any_address)),
+            "OPENWORKS_TLS": "1" if self.tls else "",
+            "OPENWORKS_TLS_NAMES": ",".join(self.tls_names),
+            "OPENWORKS_TLS_CERT": self.tls_cert or "",
+            "OPENWORKS_TLS_KEY": self.tls_key or "",
+            "OPENWORKS_TLS_ONLY": "1" if self.tls_only else "",
             "OPENWORKS_RUN_WORKER": "1" if self.run_worker else "0",
         }
         if self.access_key_id and self.access_key_secret:

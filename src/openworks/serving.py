@@ -18,11 +18,18 @@ that sends slowly holds only its own connection, never a share of the server.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["DEFAULT_MAX_HEADER_BYTES", "PROTOCOL", "GuardedHttpToolsProtocol", "configure"]
+__all__ = [
+    "DEFAULT_MAX_HEADER_BYTES",
+    "PROTOCOL",
+    "GuardedHttpToolsProtocol",
+    "configure",
+    "on_refusal",
+]
 
 DEFAULT_MAX_HEADER_BYTES = 128 * 1024
 
@@ -134,6 +141,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _refuse(self, status: int, message: str) -> None:
+        if _refusal_hook is not None:
+            _refusal_hook(status)  # counted for /metrics (openworks.metrics)
         body = message.encode("ascii")
         self.transport.write(
             _RESPONSES[status]
@@ -148,6 +157,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 PROTOCOL = "openworks.serving:GuardedHttpToolsProtocol"
 """What ``uvicorn.run(http=...)`` takes (an import string: worker processes import it)."""
+
+
+_refusal_hook: Callable[[int], None] | None = None
+
+
+def on_refusal(hook: Callable[[int], None] | None) -> None:
+    """Call ``hook(status)`` for every 408 or 431 this process's connections answer."""
+    global _refusal_hook
+    _refusal_hook = hook
 
 
 def configure(read_timeout: float, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> None:

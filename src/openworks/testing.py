@@ -18,6 +18,12 @@ Installed with ``pip install openworks[testing]`` and loaded automatically (entr
 Resetting one server per test costs a few milliseconds; starting a server costs about a
 second, hence the session scope. Tests sharing a session must not run concurrently in one
 process (they would share state); pytest-xdist workers each get their own server.
+
+HTTPS: ``pytest --openworks-tls`` (or ``openworks_tls = true`` in the ini file) starts the
+server with TLS — a certificate authority made for the session — and the clients trust it
+and keep their SDK's default scheme (HTTPS for the Tea SDK; the legacy SDK's own per
+request, plain HTTP mostly: the port answers both). ``OpenworksServer(directory, tls=True)``
+does the same for a server of your own; ``ca_file`` is the CA to trust.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
     from openworks.app import Service
 
 __all__ = [
+    "LEGACY_SDK_TLS_WARNING",
     "ControlError",
     "OpenworksServer",
     "dataworks_client",
@@ -52,6 +60,7 @@ __all__ = [
 ]
 
 REGION = "cn-shanghai"
+LEGACY_SDK_TLS_WARNING = "ignore::DeprecationWarning:aliyunsdkcore.vendored"
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -66,8 +75,11 @@ class ControlError(Exception):
 class OpenworksServer:
     """A running openworks server with the test-control API, and its root AccessKey."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, tls: bool = False) -> None:
         self.directory = directory
+        self.tls = tls
+        self.ca_file: Path | None = None  # with tls: the certificate authority to trust
+        self._opener = _NO_PROXY
         self.access_key_id = ""
         self.access_key_secret = ""
         self.host = "127.0.0.1"
@@ -81,12 +93,13 @@ class OpenworksServer:
     # -- what clients need --------------------------------------------------------------
     @property
     def endpoint(self) -> str:
-        """``host:port``, as the SDKs take it (use it with protocol HTTP)."""
+        """``host:port``, as the SDKs take it (with protocol HTTP, or HTTPS trusting
+        ``ca_file`` when the server has TLS)."""
         return f"{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"http://{self.endpoint}"
+        return f"{'https' if self.tls else 'http'}://{self.endpoint}"
 
     # -- lifetime -----------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:
@@ -111,14 +124,27 @@ class OpenworksServer:
             control=True,
         )
         self.service = build_service(settings)
-        config = uvicorn.Config(
-            create_app(self.service),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            http=PROTOCOL,
-        )
+        options: dict[str, Any] = {
+            "log_config": None,
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "on",
+            "http": PROTOCOL,
+        }
+        if self.tls:
+            from openworks import tls
+
+            files = tls.ensure_local_certificates(self.directory / "tls")
+            self.ca_file = files.ca
+            self._opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({}),
+                urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=files.ca)),
+            )
+            serving = tls.ServingTls(str(files.cert), str(files.key))
+            options["http"] = tls.PROTOCOL
+            config: uvicorn.Config = tls.TlsConfig(create_app(self.service), tls=serving, **options)
+        else:
+            config = uvicorn.Config(create_app(self.service), **options)
         self._server = uvicorn.Server(config)
         server, sock = self._server, self._socket
         self._thread = threading.Thread(
@@ -159,7 +185,7 @@ class OpenworksServer:
             },
         )
         try:
-            with _NO_PROXY.open(request, timeout=30) as response:
+            with self._opener.open(request, timeout=30) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as err:
             with err:
@@ -220,14 +246,20 @@ class OpenworksServer:
             access_key_secret=self.access_key_secret,
             endpoint=self.endpoint,
             region_id=REGION,
-            protocol="HTTP",
         )
+        if self.tls:  # the SDK's default, HTTPS, trusting the session's CA
+            config.ca = str(self.ca_file)
+        else:
+            config.protocol = "HTTP"
         return Client(config)
 
     def legacy_dataworks_client(self) -> Any:
         from aliyunsdkcore.client import AcsClient
 
-        client = AcsClient(self.access_key_id, self.access_key_secret, REGION, auto_retry=False)
+        verify = str(self.ca_file) if self.tls else None
+        client = AcsClient(
+            self.access_key_id, self.access_key_secret, REGION, auto_retry=False, verify=verify
+        )
         client.add_endpoint(REGION, "dataworks-public", self.endpoint)
         # AcsClient closes its pool only in __del__, which the cyclic GC may run after the
         # pooled sockets warned as unclosed; close the pool as soon as the client goes.
@@ -238,17 +270,42 @@ class OpenworksServer:
 # -- pytest hooks and fixtures -------------------------------------------------------------
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "openworks_tls",
+        "start the openworks test server with TLS (clients trust its CA)",
+        type="bool",
+        default=False,
+    )
+    parser.getgroup("openworks").addoption(
+        "--openworks-tls",
+        action="store_true",
+        default=False,
+        help="start the openworks test server with TLS (clients trust its CA)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "openworks_seed(n): reset the openworks test server with ID seed n before the test",
     )
+    if _tls_requested(config):
+        # aliyunsdkcore's vendored urllib3 makes every HTTPS connection with deprecated ssl
+        # calls (ssl.PROTOCOL_TLS, ssl.match_hostname): silence DeprecationWarning from
+        # exactly that package, so that suites run with warnings as errors keep working.
+        config.addinivalue_line("filterwarnings", LEGACY_SDK_TLS_WARNING)
+
+
+def _tls_requested(config: pytest.Config) -> bool:
+    return bool(config.getoption("openworks_tls") or config.getini("openworks_tls"))
 
 
 @pytest.fixture(scope="session")
-def _openworks_session_server() -> Iterator[OpenworksServer]:
+def _openworks_session_server(request: pytest.FixtureRequest) -> Iterator[OpenworksServer]:
+    tls = _tls_requested(request.config)
     with tempfile.TemporaryDirectory(prefix="openworks-test-") as directory:
-        server = OpenworksServer(Path(directory))
+        server = OpenworksServer(Path(directory), tls=tls)
         server.start()
         try:
             yield server

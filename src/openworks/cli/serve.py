@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from openworks.config import ConfigError, Settings, configure_logging
+from openworks.config import ConfigError, Settings, configure_logging, is_loopback
 
 from . import main
 from .common import DATABASE_URL, PORT, BoundedInt, Seconds
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from openworks.tls import TlsFiles
 
 __all__ = ["serve"]
 
@@ -20,6 +28,25 @@ __all__ = ["serve"]
 @click.option("--port", envvar="OPENWORKS_PORT", default=8470, type=PORT, show_default=True)
 @DATABASE_URL
 @click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--log-format",
+    envvar="OPENWORKS_LOG_FORMAT",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one readable line a record; json: one JSON object a line (time, level, "
+    "logger, message, and the access log's request_id, action, account, status, code, ms).",
+)
+@click.option(
+    "--metrics",
+    envvar="OPENWORKS_METRICS",
+    type=click.Choice(["auto", "open", "token", "off"]),
+    default="auto",
+    show_default=True,
+    help="Who may read GET /metrics: open, token (Authorization: Bearer "
+    "$OPENWORKS_METRICS_TOKEN, 16+ characters) or off. auto: token if that variable is "
+    "set, else open on a loopback address and off on any other. See docs/deploy.md.",
+)
 @click.option(
     "--throttle",
     envvar="OPENWORKS_THROTTLE",
@@ -82,11 +109,52 @@ __all__ = ["serve"]
     help="Where signature nonces are remembered for replay protection (auto: Redis if "
     "configured, else the database when processes may share it, else memory).",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    envvar="OPENWORKS_TLS",
+    default=False,
+    help="Answer HTTPS (and plain HTTP) on the port, with a local certificate authority "
+    "and server certificate made once in the data directory. See docs/deploy.md, HTTPS.",
+)
+@click.option(
+    "--tls-name",
+    "tls_names",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name or IP address for the generated certificate (repeatable; "
+    "localhost, 127.0.0.1 and ::1 are always in it). Implies --tls.",
+)
+@click.option(
+    "--tls-cert",
+    envvar="OPENWORKS_TLS_CERT",
+    default=None,
+    metavar="PEM",
+    help="Your own server certificate (PEM, with its chain) instead of the generated "
+    "one; needs --tls-key. Implies --tls.",
+)
+@click.option(
+    "--tls-key",
+    envvar="OPENWORKS_TLS_KEY",
+    default=None,
+    metavar="PEM",
+    help="The private key of --tls-cert (PEM, unencrypted).",
+)
+@click.option(
+    "--tls-only",
+    is_flag=True,
+    envvar="OPENWORKS_TLS_ONLY",
+    default=False,
+    help="Refuse plain HTTP on the port (400) instead of answering it next to HTTPS. "
+    "Implies --tls.",
+)
 def serve(
     host: str,
     port: int,
     database_url: str | None,
     log_level: str,
+    log_format: str,
+    metrics: str,
     throttle: str | None,
     max_inflight: int | None,
     read_timeout: float | None,
@@ -95,15 +163,23 @@ def serve(
     processes: int,
     no_worker: bool,
     nonce_store: str,
+    tls: bool,
+    tls_names: tuple[str, ...],
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_only: bool,
 ) -> None:
     """Run the API server (with the package worker in the same process)."""
     import uvicorn
 
     from openworks import serving
     from openworks.app import build_service, create_app
+    from openworks.logformat import uvicorn_log_config
+    from openworks.metrics import describe_exposure, prepare_multiprocess
     from openworks.store.secrets import ServerKeyMismatch
+    from openworks.tls import TlsError
 
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     settings = Settings.from_env(
         host=host,
         port=port,
@@ -116,7 +192,19 @@ def serve(
         processes=processes,
         run_worker=False if no_worker else None,
         nonce_store=nonce_store,
+        metrics=metrics,
+        log_format=log_format,
+        tls=tls or None,
+        tls_names=tls_names or None,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_only=tls_only or None,
     )
+    try:
+        certificates = _prepare_tls(settings)
+    except TlsError as err:
+        click.echo(f"openworks: {err}", err=True)
+        sys.exit(2)
     try:
         service = build_service(settings)
     except ConfigError as err:
@@ -124,6 +212,14 @@ def serve(
         sys.exit(2)
     except ServerKeyMismatch as err:  # another key sealed the secrets: start nothing
         click.echo(f"openworks: {err}; refusing to start", err=True)
+        sys.exit(2)
+    # Bind before announcing anything: a port in use is one line and exit 2, not a
+    # "listening on" followed by uvicorn's error.
+    try:
+        sock = _listen(host, port)
+    except ListenError as err:
+        service.engine.dispose()
+        click.echo(f"openworks: {err}", err=True)
         sys.exit(2)
     click.echo(f"openworks: database {service.engine.url.render_as_string(hide_password=True)}")
     if service.dev_key:
@@ -139,6 +235,7 @@ def serve(
         f"openworks: throttling {settings.throttle}, at most {settings.max_inflight or 'any'} "
         "API requests in flight" + (" (limits shared through Redis)" if settings.redis_url else "")
     )
+    click.echo(f"openworks: {describe_exposure(settings)}")
     if settings.control:
         click.echo("openworks: test control API enabled under /_openworks/ (root key only)")
     click.echo(
@@ -146,30 +243,138 @@ def serve(
         f"{'in each' if settings.run_worker else 'not started (--no-worker)'}, nonces in "
         f"{settings.resolved_nonce_store()}"
     )
-    click.echo(f"openworks: listening on http://{host}:{port}")
+    if certificates is not None:
+        for line in _describe_tls(certificates):
+            click.echo(f"openworks: {line}")
+        if certificates.ca is not None and not settings.tls_names and not is_loopback(host):
+            click.echo(
+                f"openworks: clients that reach {host} by another name or address need it in "
+                "the certificate: --tls-name NAME (repeatable)"
+            )
+    scheme = "https" if certificates is not None else "http"
+    both = " (HTTPS and plain HTTP)" if certificates is not None and not settings.tls_only else ""
+    click.echo(f"openworks: listening on {scheme}://{_address(host, port)}{both}")
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": log_level,
+        "http": serving.PROTOCOL,
+        "log_config": uvicorn_log_config(settings.log_format),
+    }
     if settings.processes == 1:
-        app = create_app(service)
+        app: object = create_app(service)
         serving.configure(settings.read_timeout)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=False,
-            log_level=log_level,
-            http=serving.PROTOCOL,
-        )
-        return
-    # Several processes: each child builds its own service from the environment; the
-    # migrations and the root key are already in place, done once above.
-    service.engine.dispose()
-    os.environ.update(settings.to_env())
-    uvicorn.run(
-        "openworks.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.processes,
-        http=serving.PROTOCOL,
-        access_log=False,
-        log_level=log_level,
-    )
+    else:
+        # Several processes: each child builds its own service from the environment; the
+        # migrations and the root key are already in place, done once above.
+        service.engine.dispose()
+        os.environ.update(settings.to_env())
+        prepare_multiprocess()  # the processes' counters summed in /metrics (metrics.py)
+        app = "openworks.app:app_from_env"
+        options.update(factory=True, workers=settings.processes)
+    config = _uvicorn_config(app, options, certificates, plain_http=not settings.tls_only)
+    try:
+        if settings.processes == 1:
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])
+            if not server.started:
+                sys.exit(3)  # uvicorn's STARTUP_FAILURE; the lifespan logged why
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+
+
+class ListenError(Exception):
+    """The address cannot be listened on; the message is the one line to print."""
+
+
+_LISTEN_REASONS = {
+    errno.EADDRINUSE: "address already in use",
+    errno.EADDRNOTAVAIL: "no such address on this machine",
+    errno.EACCES: "permission denied",
+}
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a failure is one line before any
+    announcement (uvicorn's own bind would log "running on" first, then an error).
+    Inheritable: ``--workers N`` hands it to every API process."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as err:
+        sock.close()
+        if isinstance(err, socket.gaierror):
+            reason = f"unknown host ({err.strerror})"
+        else:
+            reason = _LISTEN_REASONS.get(err.errno or 0) or (err.strerror or str(err)).lower()
+        raise ListenError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _prepare_tls(settings: Settings) -> TlsFiles | None:
+    """The certificate and key to serve, made or checked now; None without TLS."""
+    from openworks import tls
+    from openworks.tls import TlsError
+
+    if settings.tls_cert or settings.tls_key:
+        if not (settings.tls_cert and settings.tls_key):
+            raise TlsError("--tls-cert and --tls-key go together: give both, or neither")
+        if settings.tls_names:
+            raise TlsError(
+                "--tls-name names the generated certificate; with --tls-cert the names are "
+                "your certificate's own"
+            )
+        return tls.operator_pair(settings.tls_cert, settings.tls_key)
+    if not (settings.tls or settings.tls_names or settings.tls_only):
+        return None
+    directory = tls.tls_directory(settings.database_url)
+    return tls.ensure_local_certificates(directory, settings.tls_names)
+
+
+def _describe_tls(files: TlsFiles) -> list[str]:
+    from openworks import tls
+
+    until = f"{files.not_after:%Y-%m-%d}"
+    if files.ca is None:
+        return [
+            f"TLS certificate {files.cert} (your own; for {', '.join(files.names) or '?'}; "
+            f"valid until {until}), key {files.key}"
+        ]
+    ca_state = "made now" if "ca" in files.made else "kept"
+    cert_state = "made now" if "server" in files.made else "kept"
+    lines = [
+        f"TLS certificate authority {files.ca} ({ca_state}); clients must trust it:",
+        *(f"  {hint}" for hint in tls.trust_hints(files.ca)),
+        f"TLS server certificate {files.cert} ({cert_state}) for {', '.join(files.names)}, "
+        f"valid until {until}",
+    ]
+    return lines
+
+
+def _uvicorn_config(
+    app: object, options: dict[str, object], files: TlsFiles | None, *, plain_http: bool
+) -> uvicorn.Config:
+    import uvicorn
+
+    if files is None:
+        return uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    from openworks import tls
+
+    serving = tls.ServingTls(str(files.cert), str(files.key), plain_http=plain_http)
+    options = {**options, "http": tls.PROTOCOL}
+    return tls.TlsConfig(app, tls=serving, **options)
