@@ -2,7 +2,10 @@
 
 The browser is the system Chromium (``apt-get install -y chromium``); nothing is downloaded.
 Without it the tests fail with that command, unless ``OPENWORKS_SKIP_BROWSER_TESTS=1``.
-Data is created through the official SDK; screenshots go to ``docs/screenshots/``.
+Data is created through the official SDK. Screenshots (the ``shot`` fixture) go to a temporary
+directory, so a test run leaves the checkout as it was; ``scripts/screenshots.sh`` runs the
+tests that take them with ``OPENWORKS_SCREENSHOTS=docs/screenshots`` to refresh the README's
+pictures.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Where ``shot`` writes when set (scripts/screenshots.sh: docs/screenshots); else a temporary dir.
+SCREENSHOTS_ENV = "OPENWORKS_SCREENSHOTS"
+Shot = Callable[[Any, str], Path]
 
 
 def _browser_missing() -> str | None:
@@ -90,9 +95,27 @@ def tea(console_server: RunningServer) -> TeaClient:
     return TeaClient(console_server.endpoint, *DEV_KEY)
 
 
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    if not chosen:
+        return tmp_path_factory.mktemp("screenshots")
+    path = Path(chosen).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def shot(screenshot_dir: Path) -> Shot:
+    """``shot(page, "name")`` saves a full-page PNG as ``name.png`` in ``screenshot_dir``."""
+
+    def take(page: Any, name: str) -> Path:
+        path = screenshot_dir / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 0, path
+        return path
+
+    return take
 
 
 def sign_in_with_key(page: Any, key_id: str, secret: str, target: str = "/console/w") -> None:

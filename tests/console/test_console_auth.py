@@ -9,14 +9,16 @@ from typing import Any
 from tests.sdk.clients import TeaClient
 from tests.sdk.conftest import DEV_KEY, RunningServer, unique
 
-from .conftest import cli, new_workspace, shot, sign_in_with_key
+from .conftest import Shot, cli, new_workspace, sign_in_with_key
 
 
 def _session_cookie(page: Any) -> dict[str, Any] | None:
     return next((c for c in page.context.cookies() if c["name"] == "ow_session"), None)
 
 
-def test_sign_in_with_access_key_bad_then_good_then_sign_out(page: Any, tea: TeaClient) -> None:
+def test_sign_in_with_access_key_bad_then_good_then_sign_out(
+    page: Any, tea: TeaClient, shot: Shot
+) -> None:
     project_id = new_workspace(tea)
     page.goto("/console/w")
     assert "/console/login" in page.url  # not signed in: sent to the sign-in page

@@ -9,13 +9,13 @@ from typing import Any
 from tests.sdk.clients import TeaClient
 from tests.sdk.conftest import DEV_KEY, unique
 
-from .conftest import PackageHold, finished, new_file, new_workspace, shot, sign_in_with_key
+from .conftest import PackageHold, Shot, finished, new_file, new_workspace, sign_in_with_key
 
 ROOT = "1000000000000001"
 
 
 def test_package_from_the_sdk_appears_and_turns_successful_without_reload(
-    page: Any, tea: TeaClient, hold: Callable[[], PackageHold]
+    page: Any, tea: TeaClient, hold: Callable[[], PackageHold], shot: Shot
 ) -> None:
     pid = new_workspace(tea)
     fid = new_file(tea, pid, "SELECT order_id, amount\nFROM ods_orders\nWHERE ds = '${bizdate}';")
@@ -52,7 +52,7 @@ def test_package_from_the_sdk_appears_and_turns_successful_without_reload(
     assert "FROM ods_orders" in page.inner_text("#content + p + pre")
 
 
-def test_failed_package_says_why(page: Any, tea: TeaClient) -> None:
+def test_failed_package_says_why(page: Any, tea: TeaClient, shot: Shot) -> None:
     pid = new_workspace(tea)
     fid = new_file(tea, pid, "SELECT 1;", InputList="nobody.produces_this")
     package_id = tea.call("SubmitFile", ProjectId=pid, FileId=fid)["Data"]

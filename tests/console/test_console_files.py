@@ -7,13 +7,13 @@ from typing import Any
 from tests.sdk.clients import TeaClient
 from tests.sdk.conftest import DEV_KEY
 
-from .conftest import finished, new_file, new_workspace, shot, sign_in_with_key
+from .conftest import Shot, finished, new_file, new_workspace, sign_in_with_key
 
 V1 = "SELECT order_id,\n       amount\nFROM ods_orders\nWHERE ds = '${bizdate}';"
 V2 = "SELECT order_id,\n       amount,\n       currency\nFROM ods_orders\nWHERE ds = '${bizdate}';"
 
 
-def test_dev_and_prod_side_by_side_and_the_diff_page(page: Any, tea: TeaClient) -> None:
+def test_dev_and_prod_side_by_side_and_the_diff_page(page: Any, tea: TeaClient, shot: Shot) -> None:
     pid = new_workspace(tea)
     fid = new_file(tea, pid, V1)
     assert (

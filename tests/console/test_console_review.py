@@ -11,7 +11,7 @@ import pytest
 from tests.sdk.clients import TeaClient
 from tests.sdk.conftest import DEV_KEY, RunningServer, unique
 
-from .conftest import cli, finished, new_file, new_workspace, shot, sign_in_with_key
+from .conftest import Shot, cli, finished, new_file, new_workspace, sign_in_with_key
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,9 @@ def test_visitor_sees_no_review_buttons_and_is_refused_when_posting(
     assert deployment["Deployment"]["Status"] == 0  # untouched
 
 
-def test_deployer_approves_in_the_browser(page: Any, workspace: Workspace, tea: TeaClient) -> None:
+def test_deployer_approves_in_the_browser(
+    page: Any, workspace: Workspace, tea: TeaClient, shot: Shot
+) -> None:
     pid, deployer = workspace.id, workspace.deployer
     package_id = _waiting_package(tea, pid)
     url = f"/console/w/{pid}/deployments/{package_id}"
@@ -102,7 +104,9 @@ def test_deployer_approves_in_the_browser(page: Any, workspace: Workspace, tea: 
     assert again.status == 400 and "NotAwaitingApproval" in again.text()
 
 
-def test_owner_rejects_with_a_reason(page: Any, workspace: Workspace, tea: TeaClient) -> None:
+def test_owner_rejects_with_a_reason(
+    page: Any, workspace: Workspace, tea: TeaClient, shot: Shot
+) -> None:
     pid = workspace.id
     package_id = _waiting_package(tea, pid)
     url = f"/console/w/{pid}/deployments/{package_id}"

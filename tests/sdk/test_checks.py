@@ -288,7 +288,7 @@ def test_legacy_check_file_deployment_answers_by_checker_instance(env: Env, dial
     assert env.final(pid, submit)["Deployment"].get("CheckingStatus") is None
     with pytest.raises(CallFailed) as unknown:
         client.call("CheckFileDeployment", CheckerInstanceId="ci-nope", Status="OK")
-    assert unknown.value.status == 404
+    assert (unknown.value.status, unknown.value.code) == (404, "InvalidCheckerInstance.NotFound")
 
 
 @pytest.mark.parametrize("dialect", ["tea", "tea-v2", "legacy"])
@@ -322,10 +322,20 @@ def test_extension_reads_and_bad_answers(env: Env, dialect: str) -> None:
     assert bad.value.status == 400
     with pytest.raises(CallFailed) as missing:
         client.call("UpdateIDEEventResult", MessageId="no-such-message", CheckResult="OK")
-    assert missing.value.status == 404
+    assert (missing.value.status, missing.value.code) == (404, "InvalidMessage.NotFound")
     with pytest.raises(CallFailed) as unknown:
         client.call("GetExtension", ExtensionCode="no-such-extension")
-    assert unknown.value.status == 404 and unknown.value.code == "Invalid.Extension.NotExists"
+    assert (unknown.value.status, unknown.value.code) == (404, "InvalidExtension.NotFound")
+    with pytest.raises(CallFailed) as unbound:  # a real message, an extension not asked
+        call(
+            client,
+            "CallbackExtension",
+            ExtensionCode="no-such-extension",
+            MessageId=message["id"],
+            CheckResult="OK",
+        )
+    assert (unbound.value.status, unbound.value.code) == (404, "InvalidExtension.NotFound")
+    assert "was not asked to check message" in unbound.value.message
     call(client, "CallbackExtension", ExtensionCode=code, MessageId=message["id"], CheckResult="OK")
     call(client, "CallbackExtension", ExtensionCode=code, MessageId=message["id"], CheckResult="OK")
 

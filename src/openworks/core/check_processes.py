@@ -48,7 +48,7 @@ def event_detail(
         event = tx.checks().event_by_message(message_id)
         if event is None or event.project_id != project.id:
             raise NotFound(
-                "Invalid.Extension.MessageNotFound",
+                "InvalidMessage.NotFound",
                 f"No extension event has MessageId {message_id} in workspace {project.identifier}.",
             )
         file = tx.file(event.file_id)

@@ -258,9 +258,7 @@ def _record(tx: Tx, run: CheckRun, result: str, message: str, now: int) -> bool:
 def _event_of(tx: Tx, principal: Principal, message_id: str) -> CheckEvent:
     event = tx.checks().event_by_message(message_id)
     if event is None or event.account_id != principal.account_id:
-        raise NotFound(
-            "Invalid.Extension.MessageNotFound", f"No extension event has MessageId {message_id}."
-        )
+        raise NotFound("InvalidMessage.NotFound", f"No extension event has MessageId {message_id}.")
     return event
 
 
@@ -286,8 +284,10 @@ def answer_check(
             )
         if not runs:
             raise NotFound(
-                "Invalid.Extension.NotBound",
-                f"The extension {extension_code} was not asked to check message {message_id}.",
+                "InvalidExtension.NotFound",
+                f"The extension {extension_code} was not asked to check message {message_id}."
+                if extension_code
+                else f"No extension was asked to check message {message_id}.",
             )
         changed = _record(tx, runs[0], result, message or "", now)
         moved = changed and settle(tx, event.package_id, now)
@@ -310,7 +310,7 @@ def answer_checker_instance(
             )
         if run is None or event is None or event.account_id != principal.account_id:
             raise NotFound(
-                "Invalid.Extension.CheckerNotFound",
+                "InvalidCheckerInstance.NotFound",
                 f"No file deployment check has CheckerInstanceId {checker_instance_id}.",
             )
         changed = _record(tx, run, result, "", now)

@@ -7,6 +7,11 @@ into an HTTP status::
      ├── Invalid     (kind "invalid")    a request that breaks a rule: bad value, wrong state
      ├── NotFound    (kind "not_found")  the object does not exist (or is not visible)
      └── Forbidden   (kind "forbidden")  the caller may not do this
+
+A NotFound's code ends in ``.NotFound`` (``InvalidFile.NotFound``): HTTP 404 is what clients
+take for "not found" together with that suffix. The documented exceptions, 400 with their
+own codes, are raised as Invalid (docs/behaviour.md, "Not found");
+tests/sdk/test_error_codes.py holds the source to the list there.
 """
 
 from __future__ import annotations

@@ -260,7 +260,7 @@ def add_extension(
 
 
 def _missing(code: str) -> NotFound:
-    return NotFound("Invalid.Extension.NotExists", f"The extension {code} does not exist.")
+    return NotFound("InvalidExtension.NotFound", f"The extension {code} does not exist.")
 
 
 def get_extension(core: Core, principal: Principal, code: str) -> Extension:
