@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from openworks.api import HANDLERS, operations
+from openworks.api import HANDLERS, matrix, operations
 from openworks.core.roles import (
     ADMIN,
     DEPLOY_ROLE,
     DEVELOP,
     GUEST,
-    MATRIX,
     OPS,
     Permission,
     Scope,
@@ -32,6 +31,7 @@ DENIALS = {
     "Invalid.Tenant.UserNotInProject",
 }
 NOT_MEMBER = "Invalid.Tenant.UserNotInProject"
+MATRIX = matrix()  # the rules of the 2020-05-18 overlay, as the server enforces them
 ROLE_OF = {"admin": ADMIN, "dev": DEVELOP, "pe": OPS, "deploy": DEPLOY_ROLE, "guest": GUEST}
 
 

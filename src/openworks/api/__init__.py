@@ -1,6 +1,9 @@
-"""The DataWorks 2020-05-18 surface: the operation table and thin handlers.
+"""The DataWorks API surface: operation tables per API version and thin handlers.
 
-Importing this package registers every implemented handler.
+Each version is a generated contract (``contracts/``) read through its overlay
+(``versions/``), see :mod:`openworks.api.spec`; a call runs the operation of its pair
+(Action, Version), :func:`resolve`. Importing this package registers every implemented
+handler (all of them 2020-05-18 for now; 2024-05-18 is an empty face).
 """
 
 from . import deployments, files, projects
@@ -8,17 +11,23 @@ from . import extensions as extensions
 from . import folders as folders
 from . import members as members
 from . import nodes as nodes
-from .registry import HANDLERS, Call, dispatch
-from .spec import API_VERSION, Operation, operations
+from .registry import HANDLERS, Call, dispatch, handlers, resolve
+from .spec import API_VERSION, VERSIONS, Operation, matrix, operations, rule_of, table
 
 __all__ = [
     "API_VERSION",
     "HANDLERS",
+    "VERSIONS",
     "Call",
     "Operation",
     "deployments",
     "dispatch",
     "files",
+    "handlers",
+    "matrix",
     "operations",
     "projects",
+    "resolve",
+    "rule_of",
+    "table",
 ]

@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from openworks.api import rule_of
 from openworks.core.access import ProjectRef, enforcing
 from openworks.core.errors import DomainError, Forbidden, NotFound
 from openworks.core.model import Principal
@@ -192,7 +193,7 @@ class Console:
         core, principal = self.service.core, signed.principal
 
         def run() -> T:
-            with enforcing(core, principal, operation, ref, writes=False):
+            with enforcing(core, principal, operation, ref, writes=False, rule=rule_of(operation)):
                 return load()
 
         return await self.call(run)

@@ -6,10 +6,11 @@ exist. The account's root user acts as owner in every workspace of its account; 
 user must be a member, and the operation's permission (:mod:`openworks.core.roles`) must be
 held by one of the member's roles.
 
-The api layer runs every handler inside :func:`enforcing`, which puts the operation's rule
-in a context variable::
+The api layer runs every handler inside :func:`enforcing` with the operation's rule, which
+the operation's API version states (its overlay, ``openworks.api.versions``); core keeps no
+table of operations. :func:`enforcing` puts the rule in a context variable::
 
-    enforcing(op) ─▶ rule missing? ───────────────▶ Forbidden.Access (fail closed)
+    enforcing(op, rule) ─▶ rule missing? ──────────▶ Forbidden.Access (fail closed)
          │
          ├─ account scope: root-only rule and caller not root ─▶ Forbidden.Access
          ├─ workspace scope, the operation writes
@@ -31,7 +32,7 @@ from .context import Core
 from .errors import DomainError, Forbidden, Invalid
 from .model import Principal, Project
 from .ports import Tx
-from .roles import MATRIX, OWNER, Permission, Rule, Scope, holders, permits
+from .roles import OWNER, Permission, Rule, Scope, holders, permits
 
 __all__ = [
     "OWNER",
@@ -135,10 +136,14 @@ def authorize(core: Core, principal: Principal, ref: ProjectRef) -> Project:
 
 @contextlib.contextmanager
 def enforcing(
-    core: Core, principal: Principal, operation: str, ref: ProjectRef, writes: bool
+    core: Core,
+    principal: Principal,
+    operation: str,
+    ref: ProjectRef,
+    writes: bool,
+    rule: Rule | None,
 ) -> Iterator[Guard]:
-    """Run one operation under its rule (see the module docstring); fail closed."""
-    rule = MATRIX.get(operation)
+    """Run ``operation`` under ``rule`` (see the module docstring); no rule: refused."""
     if rule is None:
         raise Forbidden("Forbidden.Access", f"{operation} has no permission rule; refused.")
     guard = Guard(operation, rule)

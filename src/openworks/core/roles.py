@@ -1,8 +1,10 @@
-"""Workspace roles and the permission matrix: which operation needs which permission.
+"""Workspace roles and permissions: who holds which permission, and the rule type.
 
-One declarative table, :data:`MATRIX`, maps every operation name to a :class:`Rule`; the api
-layer enforces it on every call (see :mod:`openworks.core.access`) and docs/security.md
-shows it, rendered by :func:`render_matrix`. An operation missing from the table is refused.
+Which operation needs which permission is an operation's fact: each API version's overlay
+(``openworks.api.versions``) gives every operation it serves a :class:`Rule`. The api layer
+passes the rule of the running operation to :func:`openworks.core.access.enforcing`, which
+refuses an operation without one; docs/security.md shows the matrix of 2020-05-18, rendered
+by :func:`render_matrix`.
 
 ::
 
@@ -34,7 +36,6 @@ __all__ = [
     "DEPLOY_ROLE",
     "DEVELOP",
     "GUEST",
-    "MATRIX",
     "OPS",
     "OWNER",
     "ROLES",
@@ -144,66 +145,6 @@ def permits(rule: Rule, mode: int, roles: set[str] | frozenset[str], is_root: bo
 
 
 P = Permission
-_R = Rule(P.READ)
-_DEV = Rule(P.DEVELOP)
-_COMMIT = Rule(P.DEVELOP, basic=P.DEPLOY)
-
-MATRIX: Mapping[str, Rule] = {
-    # account level: no workspace in the request
-    "CreateProject": Rule(P.ACCOUNT_WRITE),
-    "ListProjects": Rule(P.ACCOUNT_READ),
-    "ListExtensions": Rule(P.ACCOUNT_READ),
-    "GetExtension": Rule(P.ACCOUNT_READ),
-    "CallbackExtension": Rule(P.ACCOUNT_ADMIN),
-    "UpdateIDEEventResult": Rule(P.ACCOUNT_ADMIN),
-    "CheckFileDeployment": Rule(P.ACCOUNT_ADMIN),
-    # workspace reads
-    "GetProject": _R,
-    "ListProjectMembers": _R,
-    "ListProjectRoles": _R,
-    "GetFile": _R,
-    "ListFiles": _R,
-    "GetFileVersion": _R,
-    "ListFileVersions": _R,
-    "ListFileType": _R,
-    "GetFolder": _R,
-    "ListFolders": _R,
-    "GetBusiness": _R,
-    "ListBusiness": _R,
-    "GetDeployment": _R,
-    "ListDeployments": _R,
-    "GetNode": _R,
-    "GetNodeCode": _R,
-    "ListNodes": _R,
-    "GetNodeParents": _R,
-    "GetNodeChildren": _R,
-    "GetIDEEventDetail": _R,
-    "ListCheckProcesses": _R,
-    # development
-    "CreateFile": _DEV,
-    "UpdateFile": _DEV,
-    "CreateResourceFile": _DEV,
-    "CreateUdfFile": _DEV,
-    "UpdateUdfFile": _DEV,
-    "CreateFolder": _DEV,
-    "UpdateFolder": _DEV,
-    "DeleteFolder": _DEV,
-    "CreateBusiness": _DEV,
-    "UpdateBusiness": _DEV,
-    "DeleteBusiness": _DEV,
-    "EstablishRelationTableToBusiness": _DEV,
-    # commits: development in standard workspaces, production in basic ones
-    "SubmitFile": _COMMIT,
-    "DeleteFile": _COMMIT,
-    # production
-    "DeployFile": Rule(P.DEPLOY),
-    "OfflineNode": Rule(P.DEPLOY),
-    # member management
-    "CreateProjectMember": Rule(P.MANAGE),
-    "DeleteProjectMember": Rule(P.MANAGE),
-    "AddProjectMemberToRole": Rule(P.MANAGE),
-    "RemoveProjectMemberFromRole": Rule(P.MANAGE),
-}
 
 _WHO = {
     P.ACCOUNT_READ: "any user of the account",
@@ -220,8 +161,9 @@ def _who(permission: Permission) -> str:
     return ", ".join(r.code for r in ROLES if r.code in holders(permission))
 
 
-def render_matrix() -> str:
-    """The matrix as Markdown tables (docs/security.md embeds exactly this text)."""
+def render_matrix(rules: Mapping[str, Rule]) -> str:
+    """The matrix of ``rules`` (operation name → rule) as Markdown tables; docs/security.md
+    embeds exactly this text for the rules of the 2020-05-18 overlay."""
     lines = [
         "| Permission | Held by |",
         "|---|---|",
@@ -230,8 +172,8 @@ def render_matrix() -> str:
         "| Operation | Standard workspace | Basic workspace |",
         "|---|---|---|",
     ]
-    for name in sorted(MATRIX):
-        rule = MATRIX[name]
+    for name in sorted(rules):
+        rule = rules[name]
         basic = rule.required(ProjectMode.BASIC)
         lines.append(f"| {name} | `{rule.permission.value}` | `{basic.value}` |")
     return "\n".join(lines) + "\n"

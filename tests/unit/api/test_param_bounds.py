@@ -9,8 +9,8 @@ from sqlalchemy import Column, String
 
 from openworks.api import files, operations
 from openworks.api.registry import page_of
-from openworks.api.spec import (
-    CONTRACT,
+from openworks.api.spec import contract
+from openworks.api.versions.v2020_05_18 import (
     INT_LISTS,
     INTEGER,
     LONG,
@@ -30,7 +30,7 @@ INT_PARAMS = [(name, spec) for name, spec in ALL_PARAMS if spec.type in ("int", 
 
 
 def _contract_ints() -> set[str]:
-    raw = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    raw = contract("2020-05-18")
     return {p["name"] for entry in raw.values() for p in entry["params"] if p["type"] == "int"}
 
 
