@@ -1,6 +1,6 @@
 """What ``GET /metrics`` shows (the Prometheus text format) and who may read it.
 
-Counted by the pipeline (app.py) as calls end, a few µs a call::
+Counted by the pipeline (server/pipeline.py) as calls end, a few µs a call::
 
     openworks_api_requests_total{action,code,status}      every answered API call
     openworks_api_request_duration_seconds{action}        histogram, seconds

@@ -11,8 +11,8 @@ adds two limits per request on a connection::
                                                    the client disconnect)
 
 Idle keep-alive connections stay uvicorn's business (``timeout_keep_alive``). Together
-with the pipeline taking its in-flight slot only after the body arrived (app.py), a client
-that sends slowly holds only its own connection, never a share of the server.
+with the pipeline taking its in-flight slot only after the body arrived (server/pipeline.py),
+a client that sends slowly holds only its own connection, never a share of the server.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ import pytest
 if TYPE_CHECKING:
     import uvicorn
 
-    from openworks.app import Service
+    from openworks.server import Service
 
 __all__ = [
     "LEGACY_SDK_TLS_WARNING",
@@ -105,8 +105,8 @@ class OpenworksServer:
     def start(self, timeout: float = 30.0) -> None:
         import uvicorn
 
-        from openworks.app import build_service, create_app
         from openworks.config import Settings
+        from openworks.server import build_service, create_app
         from openworks.serving import PROTOCOL
         from openworks.store.identity import new_key_pair
 

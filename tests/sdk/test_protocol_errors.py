@@ -146,9 +146,17 @@ def test_timestamp_outside_window(server: RunningServer, skew: int) -> None:
 
 def test_wrong_version(server: RunningServer) -> None:
     query = {**v1_query(DEV_KEY[0], uuid.uuid4().hex, time.time(), "ListProjects")}
-    query["Version"] = "2024-05-18"
+    query["Version"] = "2019-01-01"  # no such version (2024-05-18 is known: its own table)
     status, _, body = send(server, sign_v1(DEV_KEY[1], query))
     assert status == 400 and json.loads(body)["Code"] == "InvalidVersion"
+
+
+def test_a_2024_action_is_not_found_until_that_face_is_served(server: RunningServer) -> None:
+    for action in ("ListProjects", "GetPipelineRun"):
+        query = {**v1_query(DEV_KEY[0], uuid.uuid4().hex, time.time(), action)}
+        query["Version"] = "2024-05-18"
+        status, _, body = send(server, sign_v1(DEV_KEY[1], query))
+        assert status == 404 and json.loads(body)["Code"] == "InvalidApi.NotFound"
 
 
 def test_unsigned_request(server: RunningServer) -> None:

@@ -173,9 +173,9 @@ def serve(
     import uvicorn
 
     from openworks import serving
-    from openworks.app import build_service, create_app
     from openworks.logformat import uvicorn_log_config
     from openworks.metrics import describe_exposure, prepare_multiprocess
+    from openworks.server import build_service, create_app
     from openworks.store.secrets import ServerKeyMismatch
     from openworks.tls import TlsError
 
@@ -271,7 +271,7 @@ def serve(
         service.engine.dispose()
         os.environ.update(settings.to_env())
         prepare_multiprocess()  # the processes' counters summed in /metrics (metrics.py)
-        app = "openworks.app:app_from_env"
+        app = "openworks.server:app_from_env"
         options.update(factory=True, workers=settings.processes)
     config = _uvicorn_config(app, options, certificates, plain_http=not settings.tls_only)
     try:

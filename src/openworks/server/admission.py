@@ -1,14 +1,18 @@
-"""Wiring of rate limits into a server: choose the limiter from the settings, call it.
+"""Admission: whether a call may run now. Two steps of the pipeline (server/pipeline.py)::
 
-::
+    take_slot  the bound on requests in flight (``--max-inflight``), taken once the body
+               has arrived and given back when the answer is computed: Throttling.System
+    admit      the caller's rate limits, right after authentication: Throttling.User/.Api
+
+The limiter is chosen once, from the settings::
 
     Settings.throttle ──load_policy──▶ Policy ──(inactive)──▶ None: no limiter at all
                                           ├── redis_url set ──▶ RedisLimiter (shared;
                                           │                     503 while Redis is down)
                                           └── otherwise     ──▶ MemoryLimiter (this process)
 
-The pipeline in :mod:`openworks.app` calls :func:`admit` right after authentication and
-:class:`~openworks.protocol.throttle.InflightGate` before anything else.
+The limits themselves (policies, windows, the gate) are sans-I/O, in
+:mod:`openworks.protocol.throttle`; this module only wires them into a server.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 
 from openworks.api import operations
-from openworks.protocol.throttle import Limiter, MemoryLimiter
+from openworks.config import ConfigError, Settings
+from openworks.protocol.throttle import InflightGate, Limiter, MemoryLimiter, overloaded
 from openworks.protocol.throttle_config import ThrottleConfigError, load_policy
 
-from .config import ConfigError, Settings
-
-__all__ = ["admit", "build_limiter"]
+__all__ = ["admit", "build_limiter", "take_slot"]
 
 
 def build_limiter(settings: Settings) -> Limiter | None:
@@ -46,8 +49,16 @@ def build_limiter(settings: Settings) -> Limiter | None:
     return MemoryLimiter(policy)
 
 
+def take_slot(gate: InflightGate) -> None:
+    """Take one in-flight slot or raise ``Throttling.System``; the caller leaves the gate."""
+    if not gate.try_enter():
+        raise overloaded(gate.limit)
+
+
 async def admit(limiter: Limiter, account: str, operation: str, is_read: bool) -> None:
-    """Admit one call or raise ``Throttled``; network-backed limiters run off the loop."""
+    """Admit one call or raise ``Throttled``; network-backed limiters run off the loop.
+    An admitted call counts toward the daily cap even when it fails further down, as
+    DataWorks counts it."""
     if limiter.blocking:
         await run_in_threadpool(limiter.admit, account, operation, is_read)
     else:

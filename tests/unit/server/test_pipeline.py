@@ -1,4 +1,4 @@
-"""The request pipeline in process: unexpected errors and the body limit."""
+"""The request pipeline composed, in process: unexpected errors and the body limit."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ import httpx
 import pytest
 
 from openworks.api import registry
-from openworks.app import build_service, create_app
 from openworks.config import Settings
+from openworks.server import build_service, create_app
 from tests.dbutil import fresh_database_url, postgres_base
-
-from .protocol.signer import sign_v1, v1_query
+from tests.unit.protocol.signer import sign_v1, v1_query
 
 KEY, SECRET = "openworks-dev-key", "openworks-dev-secret"
 

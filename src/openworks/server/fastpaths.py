@@ -1,0 +1,85 @@
+"""The API's shortcuts, decided once per process: the one seam where a fast path is chosen.
+
+::
+
+    FastPaths.inline_reads  SQLite only: small reads (a Get without file content) run on
+                            the event loop, skipping the thread hand-off (pipeline.handle)
+    FastPaths.inline_auth   memory nonces on SQLite: authentication on the loop, since it
+                            never waits on the network (pipeline.authenticate)
+    FastPaths.json_fields   the access log's JSON fields, built only for --log-format json
+                            (pipeline.log_access; 3 µs a call otherwise spent for nothing)
+    API_THREADS             threads for everything else: few, handlers are CPU-bound
+
+Every other shortcut of the request path is named, with where it lives and what it bought,
+in docs/performance.md ("Where the fast paths live"); turning one off is a change here or
+at the place named there, never in the pipeline's composition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openworks.api import Operation
+from openworks.config import Settings
+from openworks.protocol import MemoryNonceCache, NonceCache
+from openworks.store.db import is_sqlite
+
+__all__ = ["API_THREADS", "FastPaths", "choose_fast_paths", "small_read"]
+
+# Threads that run handlers that write (and every handler on PostgreSQL); few, because
+# handlers are CPU-bound Python under one GIL. The database pool is sized above this.
+API_THREADS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class FastPaths:
+    """Which shortcuts this process takes (see the module docstring)."""
+
+    inline_reads: frozenset[str] = frozenset()  # operation names run on the event loop
+    inline_auth: bool = False
+    json_fields: bool = False
+
+
+def choose_fast_paths(
+    settings: Settings, nonces: NonceCache, table: Mapping[str, Operation]
+) -> FastPaths:
+    """The shortcuts that are safe for these settings.
+
+    SQLite reads (WAL) never wait for writers; the small ones run on the event loop,
+    skipping the thread hand-off and threads racing for the GIL around every sqlite3 call
+    (measured: 12 threads cost 2.7x the CPU per read of one). Lists (counts over many rows)
+    and reads that carry file content go to threads like every write, so that no call can
+    hold the loop for long (issue 13). Authentication runs on the loop only where it never
+    waits on the network: nonces in this process's memory, keys looked up in SQLite on a
+    cache miss.
+    """
+    sqlite = is_sqlite(settings.database_url)
+    return FastPaths(
+        inline_reads=(
+            frozenset(name for name, op in table.items() if small_read(name, op.response))
+            if sqlite
+            else frozenset()
+        ),
+        inline_auth=sqlite and isinstance(nonces, MemoryNonceCache),
+        json_fields=settings.log_format == "json",
+    )
+
+
+def _leaves(tree: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(tree, dict):
+        for name, value in tree.items():
+            if isinstance(value, dict | list):
+                yield from _leaves(value)
+            else:
+                yield name, value
+    elif isinstance(tree, list) and tree:
+        yield from _leaves(tree[0])
+
+
+def small_read(name: str, response: dict[str, Any]) -> bool:
+    """A Get of bounded size: no file content in its answer, no bare text ``Data``."""
+    if not name.startswith("Get") or not isinstance(response.get("Data"), dict | list):
+        return False
+    return not any(leaf.endswith("Content") for leaf, _ in _leaves(response))

@@ -1,0 +1,413 @@
+"""The API pipeline: one call on ``/`` through named steps, composed once.
+
+Each stage of a call is a plain function of this module (or of server/admission.py), with
+its inputs as arguments and its outcome as a return value or an
+:class:`~openworks.protocol.errors.ApiError`, so that each can be tested alone. The naming
+follows LocalStack's handler chain; the composition does not walk a list of handlers per
+request: :func:`build_pipeline` binds the process's settings once and calls the steps in
+one straight line, so a call costs what its steps cost::
+
+    read_body ─▶ take_slot ─▶ decode ─▶ identify ─▶ resolve_operation ─▶ authenticate
+    (413, 408)  (429 System)  (400)    (signature    (Action known,       (timestamp, key,
+                                        present)      Version)             signature, nonce)
+        ─▶ admit ─▶ type_params ─▶ handle: dispatch ─▶ render    one hop to a thread,
+          (429)     (400)           (the handler       (JSON,     none for a read that
+                                     under its rule)    XML)      runs inline (fastpaths)
+
+    an ApiError at any step ─▶ render_failure; anything else ─▶ logged, InternalError.System
+    the in-flight slot given back, then ─▶ audit (writes) ─▶ observe ─▶ log_access ─▶ respond
+
+The order is the one docs/behaviour.md ("Order of checks") promises a client. A failure
+is rendered as the Alibaba Cloud error envelope in the caller's format. A write is
+audited once its answer is computed (openworks.security). Every answered call is counted
+for ``/metrics`` (``observe``: one counter and one histogram child, bound once per label
+set, about 1 µs) and logged on one line: action, status, milliseconds, request id,
+account; never a secret (with ``--log-format json`` the same as fields, and the code).
+
+Which shortcuts a process takes (inline reads, inline authentication, the JSON fields) is
+decided once in server/fastpaths.py and only read here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from openworks.api import Call, Operation, operations, resolve
+from openworks.api import dispatch as run_handler
+from openworks.core.model import Principal
+from openworks.metrics import ApiMetrics
+from openworks.protocol import (
+    ApiError,
+    ClientError,
+    Credential,
+    CredentialLookup,
+    NonceCache,
+    RawRequest,
+    Signed,
+    coerce_params,
+    decode_params,
+    identify,
+    internal_error,
+    missing_parameter,
+    new_request_id,
+    render_error,
+    render_success,
+    response_format,
+)
+from openworks.protocol import authenticate as verify_request
+from openworks.protocol.throttle import InflightGate
+from openworks.security import Security
+
+from .admission import admit, take_slot
+from .fastpaths import FastPaths
+from .service import Service
+
+__all__ = [
+    "AuditNote",
+    "Disconnected",
+    "admit",
+    "audit",
+    "authenticate",
+    "build_pipeline",
+    "decode",
+    "handle",
+    "header_map",
+    "identify",
+    "log_access",
+    "operation_table",
+    "read_body",
+    "render",
+    "render_failure",
+    "resolve_operation",
+    "respond",
+    "take_slot",
+    "type_params",
+]
+
+log = logging.getLogger("openworks.access")
+errlog = logging.getLogger("openworks.error")
+
+
+# -- read_body ------------------------------------------------------------------------------
+
+
+class Disconnected(Exception):
+    """The client went away before its request body arrived."""
+
+
+def _too_large(limit: int) -> ClientError:
+    return ClientError(
+        "RequestBodyTooLarge", f"The request body exceeds the limit of {limit} bytes.", 413
+    )
+
+
+def _body_timeout(seconds: float) -> ClientError:
+    return ClientError(
+        "RequestTimeout", f"The request body did not arrive within {seconds:g} seconds.", 408
+    )
+
+
+def header_map(scope: MutableMapping[str, Any]) -> dict[str, str]:
+    """Header names lower-cased; a repeated header's values joined with commas."""
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return headers
+
+
+async def read_body(receive: Receive, declared: str | None, limit: int, timeout: float) -> bytes:
+    """The whole body, at most ``limit`` bytes, within ``timeout`` seconds of the first
+    chunk's wait (the server's own request deadline also bounds it, see serving.py).
+    ``declared``: the Content-Length header, refused at once when over the limit."""
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    message = await receive()  # the common case: the whole body in one message, at once
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        if message["type"] == "http.disconnect":
+            raise Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _body_timeout(timeout)
+        with anyio.move_on_after(remaining) as scope:
+            message = await receive()
+        if scope.cancelled_caught:
+            raise _body_timeout(timeout)
+
+
+# -- decode, resolve_operation ----------------------------------------------------------------
+
+
+def decode(
+    scope: MutableMapping[str, Any], headers: dict[str, str], body: bytes
+) -> tuple[RawRequest, dict[str, str], str]:
+    """The request as the protocol layer sees it, its parameters (query string and form
+    body) and the answer's format (``JSON`` or ``XML``)."""
+    raw = RawRequest(scope["method"], scope["path"], scope.get("query_string", b""), headers, body)
+    params = decode_params(raw)
+    return raw, params, response_format(params)
+
+
+@functools.cache
+def operation_table() -> Mapping[str, Operation]:
+    """Every operation of the contract by name, read once per process."""
+    return operations()
+
+
+def resolve_operation(signed: Signed) -> Operation:
+    """The operation a call runs: the one its signature covers (ACS3's signed
+    ``x-acs-action`` / ``x-acs-version`` headers, v1's signed parameters; signing.py).
+
+    The only place that maps (Action, Version) to an operation: ``Action`` present, then
+    :func:`openworks.api.resolve` on the pair — the version's own table and handlers
+    (``InvalidApi.NotFound``; every 2024-05-18 action until that face is served), an
+    unknown version ``InvalidVersion``.
+    """
+    action = signed.action
+    if not action:
+        raise missing_parameter("Action")
+    return resolve(action, signed.version or "")
+
+
+# -- authenticate ---------------------------------------------------------------------------
+
+
+def authenticate(
+    raw: RawRequest,
+    params: Mapping[str, str],
+    signed: Signed,
+    keys: CredentialLookup,
+    nonces: NonceCache,
+    security: Security | None,
+) -> Credential:
+    """The caller's credential: timestamp, AccessKey (or STS token), signature, nonce. On
+    the event loop where nothing of it waits on the network (fastpaths.py), else in a
+    thread."""
+    lookup = keys
+    if security is not None:  # STS tokens (openworks.security)
+        lookup = security.lookup(keys, raw, params)
+    credential, _ = verify_request(raw, params, lookup, nonces, time.time(), signed=signed)
+    return credential
+
+
+# -- type_params, dispatch, render ----------------------------------------------------------
+
+
+def type_params(operation: Operation, params: Mapping[str, str]) -> dict[str, Any]:
+    """The operation's declared parameters, typed; required ones present (``coerce_params``)."""
+    return coerce_params(operation.params, params)
+
+
+def render(
+    operation: Operation, document: dict[str, Any], request_id: str, fmt: str
+) -> tuple[bytes, str]:
+    """A success document with its ``RequestId``, as ``(body, content type)``."""
+    document["RequestId"] = request_id
+    return render_success(operation.name, document, fmt)
+
+
+def handle(
+    operation: Operation, call: Call, typed: dict[str, Any], request_id: str, fmt: str
+) -> tuple[dict[str, Any], tuple[bytes, str]]:
+    """dispatch (the handler, under its permission rule) and render: both CPU work, so
+    they make one hop to a thread together, or none for an inline read."""
+    document = run_handler(operation, call, typed)
+    return document, render(operation, document, request_id, fmt)
+
+
+def render_failure(
+    err: ApiError, request_id: str, host: str, fmt: str
+) -> tuple[int, str, bytes, dict[str, str]]:
+    """The error envelope: ``(status, content type, body, extra headers)``."""
+    status, extra, content = render_error(err, request_id, host, fmt)
+    content_type = extra.pop("content-type")
+    return status, content_type, content, extra
+
+
+# -- audit, log_access, respond -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AuditNote:
+    """A write's audit record in the making: who called, the parameters as sent, and the
+    typed ones once typing succeeded (then those are recorded)."""
+
+    principal: Principal
+    access_key_id: str
+    sent: dict[str, Any]
+    typed: dict[str, Any] | None = None
+
+    @classmethod
+    def of(
+        cls, credential: Credential, principal: Principal, operation: Operation,
+        params: Mapping[str, str],
+    ) -> AuditNote:  # fmt: skip
+        declared = {p.name: params[p.name] for p in operation.params if p.name in params}
+        return cls(principal, credential.access_key_id, declared)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.sent if self.typed is None else self.typed
+
+
+async def audit(
+    security: Security,
+    note: AuditNote,
+    action: str,
+    status: int,
+    code: str,
+    request_id: str,
+    document: dict[str, Any] | None,
+) -> None:
+    """One audit row for a write, answered or refused (in a thread; never raises)."""
+    await run_in_threadpool(
+        functools.partial(
+            security.audit,
+            principal=note.principal,
+            access_key_id=note.access_key_id,
+            action=action,
+            params=note.params,
+            status=status,
+            code=code,
+            request_id=request_id,
+            document=document,
+        )
+    )
+
+
+def log_access(
+    action: str, status: int, code: str, ms: float, request_id: str, account: str,
+    json_fields: bool,
+) -> None:  # fmt: skip
+    """The call's access-log line; ``json_fields``: with the fields of a JSON line
+    (logformat.py), 3 µs a call, so only when the log format is JSON."""
+    if json_fields:
+        log.info(
+            "%s %d %.1fms %s account=%s", action, status, ms, request_id, account,
+            extra={"request_id": request_id, "action": action, "account": account,
+                   "status": status, "code": code, "ms": round(ms, 1)},
+        )  # fmt: skip
+    else:
+        log.info("%s %d %.1fms %s account=%s", action, status, ms, request_id, account)
+
+
+async def respond(
+    send: Send, status: int, content_type: str, content: bytes, headers: dict[str, str]
+) -> None:
+    """The answer, in two ASGI messages (no Response object)."""
+    raw = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(content)).encode("latin-1")),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
+
+
+# -- the composition -------------------------------------------------------------------------
+
+
+def build_pipeline(service: Service, metrics: ApiMetrics, fast: FastPaths) -> ASGIApp:
+    """The pipeline as one ASGI function: the steps above, in order, with this process's
+    settings (frozen) and fast paths bound once; the service's parts are read per call."""
+    settings = service.settings
+    gate = InflightGate(settings.max_inflight)
+    max_body, read_timeout = settings.max_body_bytes, settings.read_timeout
+    inline_reads, inline_auth, json_fields = fast.inline_reads, fast.inline_auth, fast.json_fields
+    observe = metrics.observe
+
+    async def pipeline(scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = new_request_id()
+        fmt, action, account = "JSON", "-", "-"
+        headers = header_map(scope)
+        extra: dict[str, str] = {}
+        note: AuditNote | None = None  # writes: their audit row
+        document: dict[str, Any] | None = None
+        code = "OK"
+        entered = False
+        try:
+            # The body first, under its deadline: a client trickling its body in holds no
+            # in-flight slot (issue 13), only its own connection.
+            body = await read_body(receive, headers.get("content-length"), max_body, read_timeout)
+            take_slot(gate)
+            entered = True
+            raw, params, fmt = decode(scope, headers, body)
+            signed = identify(raw, params)
+            action = signed.action or "-"
+            operation = resolve_operation(signed)
+            security = service.security
+            if inline_auth:
+                credential = authenticate(
+                    raw, params, signed, service.keys, service.nonces, security
+                )
+            else:  # the replay check (and a key lookup) waits on the network
+                credential = await run_in_threadpool(
+                    authenticate, raw, params, signed, service.keys, service.nonces, security
+                )
+            principal = credential.principal
+            assert isinstance(principal, Principal)
+            account = principal.account_id
+            if service.limiter is not None:
+                await admit(service.limiter, account, action, operation.is_read)
+            if security is not None and not operation.is_read:
+                note = AuditNote.of(credential, principal, operation, params)
+            typed = type_params(operation, params)
+            if note is not None:
+                note.typed = dict(typed)
+            call = Call(service.core, principal)
+            if action in inline_reads:
+                document, (content, content_type) = handle(operation, call, typed, request_id, fmt)
+            else:
+                document, (content, content_type) = await run_in_threadpool(
+                    handle, operation, call, typed, request_id, fmt
+                )
+            status = 200
+        except Disconnected:
+            metrics.refused("body_disconnected")
+            return
+        except ApiError as err:
+            code = err.code
+            status, content_type, content, extra = render_failure(
+                err, request_id, headers.get("host", ""), fmt
+            )
+        except Exception:
+            errlog.exception("unexpected error, request %s action %s", request_id, action)
+            code = "InternalError.System"
+            status, content_type, content, extra = render_failure(
+                internal_error(), request_id, headers.get("host", ""), fmt
+            )
+        finally:
+            if entered:
+                gate.leave()
+        if note is not None and service.security is not None:
+            await audit(service.security, note, action, status, code, request_id, document)
+            metrics.sync_audit()  # a failed audit write, counted by store/audit.py
+        elapsed = (time.perf_counter() - started) * 1000
+        observe(action, code, status, elapsed / 1000)
+        log_access(action, status, code, elapsed, request_id, account, json_fields)
+        await respond(
+            send, status, content_type, content, {"x-acs-request-id": request_id, **extra}
+        )
+
+    return pipeline
