@@ -9,8 +9,12 @@
                                                      ErrorMessage = the reason; versions go
                                                      back as after a failed package
 
-Each decision is one transaction; a package that is not waiting for approval is refused,
-so approving twice, or approving a rejected package, cannot run it again.
+Each decision is one transaction that locks the package first and moves it with a
+compare-and-set (:mod:`openworks.core.lifecycle`); a package that is not waiting for
+approval is refused, so approving twice, approving a rejected package, or an approve and a
+reject at the same moment cannot both succeed: one wins, the other gets
+``Invalid.Deploy.NotAwaitingApproval``. An approved package whose target moved on (a newer
+version deployed, the file deleted) fails as stale instead of being applied.
 
 :func:`awaiting_approval` and :func:`reviewers` tell a reader (the CLI's ``deployments
 list|show|wait``) which packages wait and who may decide: the account's root user and every
@@ -21,12 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import lifecycle
 from .access import OWNER, ProjectRef, resolve_project
-from .checks import HOLD_APPROVAL
 from .context import Core
 from .errors import Forbidden, Invalid, NotFound
-from .model import ItemStatus, Package, PackageStatus, Principal, Project
-from .packages import _settle_version, execute_package
+from .lifecycle import HOLD_APPROVAL
+from .model import Package, PackageStatus, Principal, Project
 from .ports import Page, Tx
 
 __all__ = [
@@ -77,7 +81,7 @@ def reviewers(tx: Tx, project: Project) -> list[Reviewer]:
 
 
 def _waiting(tx: Tx, principal: Principal, package_id: int, ref: ProjectRef | None) -> Package:
-    package = tx.package(package_id)
+    package = lifecycle.lock(tx, package_id)
     project = tx.project(package.project_id) if package is not None else None
     if package is None or project is None or project.account_id != principal.account_id:
         raise NotFound(
@@ -117,9 +121,7 @@ def approve_package(
     """Approve and execute the package in one transaction; the package afterwards."""
     with core.store.transaction(write=True) as tx:
         package = _waiting(tx, principal, package_id, ref)
-        package.hold = None
-        package.handler_id = principal.user_id
-        execute_package(tx, package, core.clock())
+        lifecycle.approve(tx, package, principal.user_id, core.clock())
         return package
 
 
@@ -135,15 +137,5 @@ def reject_package(
         raise Invalid("Invalid.Param", "A rejection needs a reason.")
     with core.store.transaction(write=True) as tx:
         package = _waiting(tx, principal, package_id, ref)
-        for item in package.items:
-            item.status = ItemStatus.REJECT
-            version = tx.version(item.file_id, item.file_version)
-            if version is not None:
-                _settle_version(tx, package, version, ok=False)
-        package.status = PackageStatus.REJECTED
-        package.error_message = reason
-        package.handler_id = principal.user_id
-        package.execute_time = core.clock()
-        package.hold = None
-        tx.update_package(package)
+        lifecycle.reject(tx, package, principal.user_id, reason, core.clock())
         return package

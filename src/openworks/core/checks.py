@@ -19,7 +19,11 @@
                └── to PROD: package blocked at once: Status 2, items 2/4, ErrorMessage
                      naming the failed checks; the versions go back as after a failed run
 
-Every transition is one transaction. Built-in checks are evaluated by the worker's check
+Every transition is one transaction that first locks the package
+(:mod:`openworks.core.lifecycle` makes the moves, each a compare-and-set); a verdict is
+stored only while its run is still CHECKING, so of an OK and a FAIL sent at once, or of a
+verdict and the deadline, exactly one counts and the other answers
+``Invalid.Extension.AlreadyAnswered``. Built-in checks are evaluated by the worker's check
 loop; extensions are asked by webhook (:mod:`openworks.delivery`) and answer through
 CallbackExtension, UpdateIDEEventResult or CheckFileDeployment.
 """
@@ -28,14 +32,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 
-from . import packages as _packages
+from . import lifecycle
 from .builtin_checks import evaluate, parse_specs
 from .check_ports import CheckEvent, CheckRun, Delivery, RunStatus
 from .context import Core
 from .errors import Invalid, NotFound
 from .extensions import event_message
-from .model import Env, FileVersion, ItemStatus, Package, PackageStatus, Principal, Project
+from .lifecycle import HOLD_APPROVAL, HOLD_CHECKS
+from .model import CheckingStatus, Env, FileVersion, PackageStatus, Principal, Project
 from .ports import Tx
 from .workspace_settings import load_settings
 
@@ -51,9 +57,6 @@ __all__ = [
     "settle_due",
 ]
 
-HOLD_CHECKS = "checks"
-HOLD_APPROVAL = "approval"
-CHECKING, FAILED = 8, 7
 RESULTS = frozenset({"OK", "WARN", "FAIL"})
 
 
@@ -112,12 +115,9 @@ def open_gate(
                     Delivery(0, run.id, ext.account_id, ext.code, body, next_attempt=now,
                              create_time=now)
                 )  # fmt: skip
-        package.hold, package.checking_status = HOLD_CHECKS, CHECKING
+        lifecycle.hold_for_checks(tx, package)
     elif settings.approval_required and to_prod:
-        package.hold = HOLD_APPROVAL
-    else:
-        return
-    tx.update_package(package)
+        lifecycle.hold_for_approval(tx, package)
 
 
 # -- settling the gate ------------------------------------------------------------------
@@ -127,24 +127,13 @@ def _summary(runs: list[CheckRun]) -> str:
     return "; ".join(f"{r.name}: {r.message}" if r.message else r.name for r in runs)
 
 
-def _block(tx: Tx, package: Package, failed: list[CheckRun], now: int) -> None:
-    """A FAIL on a package bound for production: it ends here, as a failed package."""
-    bad = ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
-    for item in package.items:
-        item.status = bad
-        version = tx.version(item.file_id, item.file_version)
-        if version is not None:
-            _packages._settle_version(tx, package, version, ok=False)
-    package.status = PackageStatus.FAILED
-    package.error_message = f"Blocked by pre-deployment checks: {_summary(failed)}"
-    package.execute_time = now
-    package.hold = None
-
-
 def settle(tx: Tx, package_id: int, now: int) -> bool:
-    """Decide the gate if every run answered or the deadline passed; True if it moved on."""
+    """Decide the gate if every run answered or the deadline passed; True if it moved on.
+
+    The package is locked first, so two workers (or a worker and a verdict) settle one
+    gate once: the second finds it no longer held for checks and does nothing."""
     store = tx.checks()
-    package = tx.package(package_id)
+    package = lifecycle.lock(tx, package_id)
     if package is None or package.status != PackageStatus.READY or package.hold != HOLD_CHECKS:
         store.close_events(package_id)
         return False
@@ -157,24 +146,29 @@ def settle(tx: Tx, package_id: int, now: int) -> bool:
     for run in pending:
         event = next(e for e in events if e.id == run.event_id)
         seconds = (event.deadline - event.create_time) / 1000
-        run.status = RunStatus.FAIL
-        run.message = f"no answer within the workspace's check timeout of {seconds:g} s"
-        run.finish_time = now
-        store.update_run(run)
+        _record_timeout(
+            tx, run, f"no answer within the workspace's check timeout of {seconds:g} s", now
+        )
     store.close_events(package_id)
     failed = [r for r in runs if r.status == RunStatus.FAIL]
     if failed:
-        package.checking_status = FAILED
-        if package.to_env == Env.PROD:
-            _block(tx, package, failed, now)
-        else:
-            package.hold = None
+        lifecycle.checks_failed(tx, package, _summary(failed), now)
     else:
-        package.checking_status = None
         required = load_settings(tx, package.project_id).approval_required
-        package.hold = HOLD_APPROVAL if required and package.to_env == Env.PROD else None
-    tx.update_package(package)
+        lifecycle.checks_passed(tx, package, required)
     return True
+
+
+def _record_timeout(tx: Tx, run: CheckRun, message: str, now: int) -> None:
+    """FAIL a run that did not answer in time, unless its answer was stored meanwhile."""
+    timed_out = replace(run, status=RunStatus.FAIL, message=message, finish_time=now)
+    store = tx.checks()
+    if store.finish_run(timed_out):
+        run.status, run.message, run.finish_time = RunStatus.FAIL, message, now
+        return
+    stored = store.run(run.id)
+    if stored is not None:
+        run.status, run.message, run.finish_time = stored.status, stored.message, stored.finish_time
 
 
 def settle_due(core: Core) -> list[int]:
@@ -200,59 +194,69 @@ def settle_due(core: Core) -> list[int]:
 
 
 def run_builtin_checks(core: Core, limit: int = 50) -> int:
-    """Evaluate pending built-in runs (one transaction) and settle their packages."""
+    """Evaluate pending built-in runs and settle their packages; how many were evaluated.
+
+    The runs are found in a read transaction; then each package is locked before its runs
+    are evaluated and stored (compare-and-set), so two check loops never both judge a run,
+    and locks are always taken package first, run second (as verdicts take them)."""
     now = core.clock()
-    moved: list[int] = []
     with core.store.transaction() as tx:
-        if not tx.checks().pending_builtin_runs(1):
-            return 0
+        found = tx.checks().pending_builtin_runs(limit)
+    if not found:
+        return 0
+    evaluated = 0
+    moved: list[int] = []
     with core.store.transaction(write=True) as tx:
         store = tx.checks()
-        runs = store.pending_builtin_runs(limit)
-        touched: dict[int, None] = {}
-        for run in runs:
-            package = tx.package(run.package_id)
-            event = next(
-                (e for e in store.events_for_package(run.package_id) if e.id == run.event_id), None
-            )
-            version = tx.version(event.file_id, event.file_version) if event else None
-            if package is None or version is None:
-                run.status, run.message = RunStatus.FAIL, "the checked file version is missing"
-            else:
-                try:
-                    spec = parse_specs(run.spec)[0]
-                    verdict = evaluate(spec, version, package.to_env == Env.PROD)
-                except Exception as err:  # a check must never wedge the loop
-                    verdict = (RunStatus.FAIL, f"the check could not run: {err}")
-                run.status, run.message = verdict
-            run.finish_time = now
-            store.update_run(run)
-            touched[run.package_id] = None
-        moved = [p for p in touched if settle(tx, p, now)]
+        for package_id in sorted({r.package_id for r in found}):
+            package = lifecycle.lock(tx, package_id)
+            events = {e.id: e for e in store.events_for_package(package_id)}
+            for run in store.runs_for_package(package_id):
+                if run.kind != "builtin" or run.status != RunStatus.CHECKING:
+                    continue
+                event = events.get(run.event_id)
+                version = tx.version(event.file_id, event.file_version) if event else None
+                if package is None or version is None:
+                    run.status, run.message = RunStatus.FAIL, "the checked file version is missing"
+                else:
+                    try:
+                        spec = parse_specs(run.spec)[0]
+                        verdict = evaluate(spec, version, package.to_env == Env.PROD)
+                    except Exception as err:  # a check must never wedge the loop
+                        verdict = (RunStatus.FAIL, f"the check could not run: {err}")
+                    run.status, run.message = verdict
+                run.finish_time = now
+                evaluated += store.finish_run(run)
+            if settle(tx, package_id, now):
+                moved.append(package_id)
     for package_id in moved:
         core.on_package(package_id)
-    return len(runs)
+    return evaluated
 
 
 # -- answers from extensions ------------------------------------------------------------
 
 
 def _record(tx: Tx, run: CheckRun, result: str, message: str, now: int) -> bool:
-    """Store one answer; False if it repeats the stored one (idempotent callbacks)."""
+    """Store one answer; False if it repeats the stored one (idempotent callbacks).
+
+    A compare-and-set on the run: only a run still CHECKING takes a verdict, so of two
+    different answers at once one is stored and the other is refused."""
     if result not in RESULTS:
         raise Invalid("Invalid.Param", f"CheckResult must be OK, WARN or FAIL, not {result!r}.")
-    if run.status != RunStatus.CHECKING:
-        if run.status == result:
-            return False
-        raise Invalid(
-            "Invalid.Extension.AlreadyAnswered",
-            f"The check {run.name} of this event is already closed with {run.status}"
-            + (f" ({run.message})" if run.message else "")
-            + "; it cannot be changed.",
-        )
-    run.status, run.message, run.finish_time = result, message, now
-    tx.checks().update_run(run)
-    return True
+    if run.status == RunStatus.CHECKING:
+        answered = replace(run, status=result, message=message, finish_time=now)
+        if tx.checks().finish_run(answered):
+            return True
+        run = tx.checks().run(run.id) or run
+    if run.status == result:
+        return False
+    raise Invalid(
+        "Invalid.Extension.AlreadyAnswered",
+        f"The check {run.name} of this event is already closed with {run.status}"
+        + (f" ({run.message})" if run.message else "")
+        + "; it cannot be changed.",
+    )
 
 
 def _event_of(tx: Tx, principal: Principal, message_id: str) -> CheckEvent:
@@ -274,6 +278,7 @@ def answer_check(
     now = core.clock()
     with core.store.transaction(write=True) as tx:
         event = _event_of(tx, principal, message_id)
+        lifecycle.lock(tx, event.package_id)  # verdicts and settling of one gate queue here
         runs = [r for r in tx.checks().runs_for_event(event.id) if r.kind == "extension"]
         if extension_code:
             runs = [r for r in runs if r.name == extension_code]
@@ -304,6 +309,8 @@ def answer_checker_instance(
         run = tx.checks().run_by_instance(checker_instance_id)
         event = None
         if run is not None:
+            lifecycle.lock(tx, run.package_id)  # verdicts and settling of one gate queue here
+            run = tx.checks().run(run.id) or run
             event = next(
                 (e for e in tx.checks().events_for_package(run.package_id) if e.id == run.event_id),
                 None,
@@ -331,7 +338,7 @@ def deploy_blocker(tx: Tx, version: FileVersion) -> Invalid | None:
         return None
     runs = tx.checks().runs_for_package(package.id)
     where = f"version {version.version} of file {version.file_id} (package {package.id})"
-    if package.hold == HOLD_CHECKS or package.checking_status == CHECKING:
+    if package.hold == HOLD_CHECKS or package.checking_status == CheckingStatus.CHECKING:
         waiting = [r.name for r in runs if r.status == RunStatus.CHECKING]
         return Invalid(
             "Invalid.Deploy.CheckPending",
@@ -339,7 +346,7 @@ def deploy_blocker(tx: Tx, version: FileVersion) -> Invalid | None:
             f"waiting for {', '.join(waiting) or 'the gate to settle'}). Poll GetDeployment "
             "until CheckingStatus is empty.",
         )
-    if package.checking_status == FAILED:
+    if package.checking_status == CheckingStatus.FAILED:
         failed = [r for r in runs if r.status == RunStatus.FAIL]
         return Invalid(
             "Invalid.Deploy.CheckFailed",

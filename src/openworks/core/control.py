@@ -9,7 +9,7 @@ A small policy, stored in the database (so every process and worker sees the sam
                       │
     worker claims only packages with hold IS NULL (checks, approval) AND no blocking gate
                       │
-    execute ──▶ fail_if_forced: while forced failures remain, the package fails with
+    execute ──▶ forced_failure: while forced failures remain, the package fails with
                 the chosen item status and message instead of running (one per package)
 
 The gate lives beside ``packages.hold`` rather than in it, so the two compose: a package
@@ -21,14 +21,13 @@ itself an explicit release.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
-from . import packages as _packages
+from . import lifecycle
 from .context import Core
 from .errors import Invalid
 from .model import ItemStatus, Package, PackageStatus
-from .ports import Tx
+from .ports import ControlState, ControlStore, Tx
 
 __all__ = [
     "DEFAULT_FAILURE",
@@ -37,8 +36,8 @@ __all__ = [
     "ControlState",
     "ControlStore",
     "control_state",
-    "fail_if_forced",
     "fail_next",
+    "forced_failure",
     "on_created",
     "release",
     "set_mode",
@@ -52,31 +51,6 @@ DEFAULT_FAILURE = "Deployment failed (failure injected by openworks test control
 FAILURE_ITEM_STATUSES = frozenset(
     {ItemStatus.ERROR, ItemStatus.DEPLOY_ERROR, ItemStatus.REJECT, ItemStatus.CLONED}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ControlState:
-    mode: str = "instant"
-    delay_ms: int = 0
-    fail_remaining: int = 0
-    fail_message: str = ""
-    fail_item_status: int = int(ItemStatus.ERROR)
-    seed: int = 0
-
-
-class ControlStore(Protocol):
-    def state(self) -> ControlState: ...
-    def save_state(self, state: ControlState) -> None: ...
-    def take_failure(self) -> ControlState | None:
-        """Consume one forced failure atomically; the state it was taken from, or None."""
-        ...
-
-    def add_gate(self, package_id: int, kind: str, run_after: int | None) -> None: ...
-    def gated(self, package_id: int | None) -> list[int]:
-        """IDs of READY packages with a gate (all of them, or just ``package_id``)."""
-        ...
-
-    def remove_gates(self, package_ids: list[int]) -> None: ...
 
 
 def _store(tx: Tx) -> ControlStore:
@@ -96,22 +70,16 @@ def on_created(tx: Tx, package_id: int, now: int) -> None:
         store.add_gate(package_id, "delay", now + state.delay_ms)
 
 
-def fail_if_forced(tx: Tx, package: Package, now: int) -> bool:
-    """Fail the package instead of running it if a forced failure is pending; True if so."""
+def forced_failure(tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
+    """The failure to record instead of running the package, if one is pending (taken
+    atomically, one per package); :mod:`openworks.core.lifecycle` asks before executing."""
     taken = _store(tx).take_failure()
     if taken is None:
-        return False
-    for item in package.items:
-        item.status = taken.fail_item_status
-        version = tx.version(item.file_id, item.file_version)
-        if version is not None:
-            _packages._settle_version(tx, package, version, ok=False)
-    package.status = PackageStatus.FAILED
-    package.error_message = taken.fail_message or DEFAULT_FAILURE
-    package.execute_time = now
-    package.hold = None
-    tx.update_package(package)
-    return True
+        return None
+    return taken.fail_item_status, taken.fail_message or DEFAULT_FAILURE
+
+
+lifecycle.register_execution_check(forced_failure)
 
 
 # -- operations of the control API --------------------------------------------------------

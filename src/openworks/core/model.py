@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "ROOT_OUTPUT_SUFFIX",
     "ChangeType",
+    "CheckingStatus",
     "DeletedStatus",
     "Env",
     "File",
@@ -26,6 +27,7 @@ __all__ = [
     "Node",
     "Package",
     "PackageStatus",
+    "Page",
     "Principal",
     "Project",
     "ProjectMode",
@@ -51,6 +53,13 @@ class PackageStatus(IntEnum):
     SUCCESS = 1
     FAILED = 2
     REJECTED = 6
+
+
+class CheckingStatus(IntEnum):
+    """A package's pre-deployment check state (``CheckingStatus``; empty: none or passed)."""
+
+    FAILED = 7
+    CHECKING = 8
 
 
 class ItemStatus(IntEnum):
@@ -89,6 +98,18 @@ class DeletedStatus(StrEnum):
     NORMAL = "NORMAL"
     RECYCLE_BIN = "RECYCLE_BIN"
     DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing (numbers from 1); :mod:`openworks.core.ports` re-exports it."""
+
+    number: int = 1
+    size: int = 10
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,18 +32,24 @@ DeleteFile     DELETE version, 0 → 1 (node leaves    DELETE version, 0 → 2
 Executing a package validates every item against the target environment first (each input
 must be produced by a node there, by another item of the package, or be the workspace root
 output; a removed node must have no children left there), then applies all items, in one
-transaction: a package never half-applies.
+transaction: a package never half-applies. A package whose target moved on (the file
+deleted, a newer version already in that environment) fails as stale instead. Every state
+change is made by :mod:`openworks.core.lifecycle`, which draws the whole transition table.
+
+DeleteFile is refused (``Invalid.File.Busy``) while any version of the file is still in a
+package (committing or deploying), not only the latest one.
 """
 
 from __future__ import annotations
 
 import time
 
-from . import checks, control  # control: test control (issue 9)
+from . import checks, control, lifecycle  # control: test control (issue 9)
 from .access import ProjectRef, resolve_project
 from .context import Core
 from .errors import Invalid, NotFound
-from .files import find_file, split_names
+from .files import find_file
+from .lifecycle import node_outputs
 from .model import (
     ChangeType,
     DeletedStatus,
@@ -51,10 +57,7 @@ from .model import (
     File,
     FileVersion,
     Item,
-    ItemStatus,
-    Node,
     Package,
-    PackageStatus,
     Principal,
     Project,
     ProjectMode,
@@ -73,19 +76,10 @@ __all__ = [
     "submit_file",
 ]
 
-_ENV_NAMES = {Env.LOCAL: "local", Env.DEV: "development", Env.PROD: "production"}
-
 
 def package_name(file_name: str, now_ms: int, creator_id: str) -> str:
     day = time.strftime("%Y-%m-%d", time.gmtime(now_ms / 1000))
     return f"{file_name}-{day}_{creator_id}"
-
-
-def node_outputs(project: Project, name: str, config: dict[str, object]) -> list[str]:
-    """The automatic output ``<workspace>.<node>`` followed by the declared OutputList."""
-    auto = f"{project.identifier}.{name}"
-    declared = split_names(str(config.get("OutputList") or ""))
-    return [auto, *(o for o in declared if o != auto)]
 
 
 # -- creating packages ----------------------------------------------------------------
@@ -254,8 +248,7 @@ def deploy_file(
             package_id = _commit_and_package(tx, core, principal, project, file, change, comment)
         else:
             version = _refuse_unless_deployable(tx, file, tx.latest_version(file.id))
-            version.status = VersionStatus.DEPLOYING
-            tx.update_version(version)
+            lifecycle.start_deploy(tx, version)
             package_id = _new_package(
                 tx, core, principal, file, version, Env.DEV, Env.PROD, comment
             )
@@ -277,11 +270,17 @@ def delete_file(core: Core, principal: Principal, ref: ProjectRef, file_id: int)
             file.last_edit_user, file.last_edit_time = principal.user_id, core.clock()
             tx.update_file(file)
             return None
-        if latest.status in (VersionStatus.COMMITTING, VersionStatus.DEPLOYING):
+        busy = tx.busy_version(file.id)  # any version, not only the latest (issue 14, D)
+        if busy is not None:
+            where = (
+                f"package {busy.package_id}"
+                if busy.status == VersionStatus.COMMITTING
+                else "a deployment package"
+            )
             raise Invalid(
                 "Invalid.File.Busy",
-                f"Version {latest.version} of file {file_id} is still in package "
-                f"{latest.package_id}; wait for it to finish before deleting.",
+                f"Version {busy.version} of file {file_id} is still in {where}; wait for it "
+                "to finish before deleting.",
             )
         file.deleted_status = DeletedStatus.RECYCLE_BIN
         package_id = _commit_and_package(
@@ -319,132 +318,9 @@ def list_deployments(
 # -- executing packages -----------------------------------------------------------------
 
 
-def _problem(
-    tx: Tx,
-    project: Project,
-    version: FileVersion,
-    env: Env,
-    produced_here: set[str],
-    removed_nodes: set[int],
-) -> str | None:
-    """Why this item cannot go into ``env``, or None."""
-    where = _ENV_NAMES[env]
-    if version.change_type == ChangeType.DELETE:
-        current = tx.node(env, version.node_id)
-        if current is None:
-            return None
-        children = [
-            n
-            for n in tx.consumers(project.id, env, current.outputs)
-            if n.node_id != version.node_id and n.node_id not in removed_nodes
-        ]
-        if children:
-            names = ", ".join(sorted(f"{c.name} ({c.node_id})" for c in children))
-            return (
-                f"Node {version.name} ({version.node_id}) still has children in the {where} "
-                f"environment: {names}."
-            )
-        return None
-    for wanted in split_names(str(version.config.get("InputList") or "")):
-        if wanted == project.root_output or wanted in produced_here:
-            continue
-        producers = [p for p in tx.producers(project.id, env, wanted) if p != version.node_id]
-        if not [p for p in producers if p not in removed_nodes]:
-            return (
-                f"The output name {wanted} of the dependent ancestor node of {version.name} does "
-                f"not exist in the {where} environment: no node there produces it."
-            )
-    return None
-
-
-def _apply(tx: Tx, project: Project, version: FileVersion, env: Env, now: int) -> None:
-    if version.change_type == ChangeType.DELETE:
-        tx.delete_node(env, version.node_id)
-        return
-    tx.upsert_node(
-        Node(
-            node_id=version.node_id,
-            env=env,
-            project_id=project.id,
-            file_id=version.file_id,
-            file_version=version.version,
-            name=version.name,
-            file_type=version.file_type,
-            owner=version.owner,
-            content=version.content,
-            config=dict(version.config),
-            inputs=split_names(str(version.config.get("InputList") or "")),
-            outputs=node_outputs(project, version.name, version.config),
-            modify_time=now,
-        )
-    )
-
-
-def _settle_version(tx: Tx, package: Package, version: FileVersion, ok: bool) -> None:
-    """Move the version (and its file) to where the package outcome leaves them."""
-    file = tx.file(version.file_id)
-    committing = package.from_env == Env.LOCAL
-    if ok:
-        version.status = (
-            VersionStatus.DEPLOYED if package.to_env == Env.PROD else VersionStatus.COMMITTED
-        )
-        if file is not None and package.to_env == Env.PROD:
-            deleted = version.change_type == ChangeType.DELETE
-            file.prod_version = None if deleted else version.version
-            tx.update_file(file)
-    elif committing:
-        version.status = VersionStatus.CANCELLED
-        if file is not None:
-            file.commit_status = 0
-            if version.change_type == ChangeType.DELETE:
-                file.deleted_status = DeletedStatus.NORMAL
-            tx.update_file(file)
-    else:
-        version.status = VersionStatus.COMMITTED
-    tx.update_version(version)
-
-
 def execute_package(tx: Tx, package: Package, now: int) -> None:
-    """Run one READY package to its final status, inside the caller's transaction."""
-    if control.fail_if_forced(tx, package, now):  # test control (issue 9): forced failure
-        return
-    project = tx.project(package.project_id)
-    env = Env(package.to_env)
-    versions: list[FileVersion] = []
-    for item in package.items:
-        version = tx.version(item.file_id, item.file_version)
-        if version is None or project is None:
-            raise RuntimeError(f"package {package.id} refers to a missing file version")
-        versions.append(version)
-    assert project is not None
-    produced: set[str] = set()
-    removed: set[int] = set()
-    for version in versions:
-        if version.change_type == ChangeType.DELETE:
-            removed.add(version.node_id)
-        else:
-            produced.update(node_outputs(project, version.name, version.config))
-    failure: tuple[Item, str] | None = None
-    for item, version in zip(package.items, versions, strict=True):
-        own = produced - set(node_outputs(project, version.name, version.config))
-        reason = _problem(tx, project, version, env, own, removed - {version.node_id})
-        if reason is not None:
-            failure = (item, reason)
-            break
-    if failure is None:
-        for item, version in zip(package.items, versions, strict=True):
-            _apply(tx, project, version, env, now)
-            item.status = ItemStatus.SUCCESS
-        package.status = PackageStatus.SUCCESS
-    else:
-        bad, reason = failure
-        bad.status = ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
-        package.status = PackageStatus.FAILED
-        package.error_message = reason
-    for version in versions:
-        _settle_version(tx, package, version, failure is None)
-    package.execute_time = now
-    tx.update_package(package)
+    """Run one claimed READY package to its final status, inside the caller's transaction."""
+    lifecycle.execute(tx, package, now)
 
 
 def run_next_package(core: Core) -> int | None:
@@ -472,17 +348,4 @@ def run_next_package(core: Core) -> int | None:
 
 def _fail_after_crash(core: Core, package_id: int) -> None:
     with core.store.transaction(write=True) as tx:
-        package = tx.package(package_id)
-        if package is None or package.status != PackageStatus.READY:
-            return
-        for item in package.items:
-            item.status = (
-                ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
-            )
-            version = tx.version(item.file_id, item.file_version)
-            if version is not None:
-                _settle_version(tx, package, version, ok=False)
-        package.status = PackageStatus.FAILED
-        package.error_message = "Internal error while executing the package; see the server log."
-        package.execute_time = core.clock()
-        tx.update_package(package)
+        lifecycle.fail_after_crash(tx, package_id, core.clock())

@@ -1,36 +1,33 @@
 """What the domain needs from storage: one transaction object with typed finders.
 
-The store package implements these protocols (SQLite or PostgreSQL); tests of the domain can
-implement them in memory. Every method runs inside the transaction it belongs to; a
+The store package implements these protocols (SQLite or PostgreSQL); domain tests run them
+on an in-memory SQLite database. Every method runs inside the transaction it belongs to; a
 ``Store.transaction(write=True)`` block either commits entirely or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .folder_model import Business, Folder, ParseNote
 from .member_model import Member, UserInfo
-from .model import File, FileVersion, Node, Package, Project
+from .model import File, FileVersion, ItemStatus, Node, Package, Page, Project
 
 if TYPE_CHECKING:
     from .check_ports import CheckStore
-    from .control import ControlStore
 
-__all__ = ["DeploymentFilter", "FileFilter", "Page", "Store", "Tx"]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    number: int = 1
-    size: int = 10
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.size
+__all__ = [
+    "ControlState",
+    "ControlStore",
+    "DeploymentFilter",
+    "FileFilter",
+    "Page",
+    "Store",
+    "Tx",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +51,35 @@ class DeploymentFilter:
     status: int | None = None
     end_create_time: int | None = None
     end_execute_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlState:
+    """Test control's policy (:mod:`openworks.core.control`)."""
+
+    mode: str = "instant"
+    delay_ms: int = 0
+    fail_remaining: int = 0
+    fail_message: str = ""
+    fail_item_status: int = int(ItemStatus.ERROR)
+    seed: int = 0
+
+
+class ControlStore(Protocol):
+    """Storage of test control (issue 9), bound to the surrounding transaction."""
+
+    def state(self) -> ControlState: ...
+    def save_state(self, state: ControlState) -> None: ...
+    def take_failure(self) -> ControlState | None:
+        """Consume one forced failure atomically; the state it was taken from, or None."""
+        ...
+
+    def add_gate(self, package_id: int, kind: str, run_after: int | None) -> None: ...
+    def gated(self, package_id: int | None) -> list[int]:
+        """IDs of READY packages with a gate (all of them, or just ``package_id``)."""
+        ...
+
+    def remove_gates(self, package_ids: list[int]) -> None: ...
 
 
 class Tx(Protocol):
@@ -86,14 +112,40 @@ class Tx(Protocol):
     def insert_version(self, version: FileVersion) -> None: ...
     def version(self, file_id: int, version: int) -> FileVersion | None: ...
     def latest_version(self, file_id: int) -> FileVersion | None: ...
-    def update_version(self, version: FileVersion) -> None: ...
+    def versions_after(self, file_id: int, version: int) -> list[FileVersion]:
+        """The file's versions numbered above ``version``, oldest first."""
+        ...
+
+    def busy_version(self, file_id: int) -> FileVersion | None:
+        """A version of the file still in a package (COMMITTING or DEPLOYING), if any."""
+        ...
+
+    def move_version(self, file_id: int, version: int, expected: str, status: str) -> bool:
+        """Set the version's status if it is still ``expected``; whether it was."""
+        ...
+
     def list_versions(self, file_id: int, page: Page) -> tuple[list[FileVersion], int]: ...
     def next_node_id(self) -> int: ...
 
     # packages ----------------------------------------------------------------------
     def insert_package(self, package: Package) -> int: ...
     def package(self, package_id: int) -> Package | None: ...
-    def update_package(self, package: Package) -> None: ...
+    def lock_package(self, package_id: int) -> Package | None:
+        """The package, its row locked until the transaction ends (a write transaction)."""
+        ...
+
+    def move_package(
+        self,
+        package_id: int,
+        expected_status: int,
+        expected_hold: str | None,
+        changes: Mapping[str, object],
+    ) -> bool:
+        """Set ``changes`` (columns) if the package still has that status and hold;
+        whether it had (only :mod:`openworks.core.lifecycle` calls this)."""
+        ...
+
+    def set_item_status(self, package_id: int, file_id: int, status: int) -> None: ...
     def list_packages(
         self, project_id: int, flt: DeploymentFilter, page: Page
     ) -> tuple[list[Package], int]: ...

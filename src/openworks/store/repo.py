@@ -1,7 +1,9 @@
 """Repositories: :class:`openworks.core.ports.Tx` implemented with SQLAlchemy Core.
 
 ``SqlStore.transaction(write=...)`` hands out a :class:`SqlTx` bound to one connection and
-one transaction. Rows map to the domain dataclasses here and nowhere else.
+one transaction. Rows become domain dataclasses only in the store: workspaces, files,
+versions, packages and nodes here, the rest in the other repo_*.py modules and
+identity.py.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import orjson
@@ -65,6 +68,15 @@ def _dumps(value: Any) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _plain(value: object) -> object:
+    """Enum members as the plain values the columns hold."""
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
 
 
 def _like(text: str) -> str:
@@ -146,12 +158,30 @@ _READY_FIRST = _READY.limit(1)
 _INSERT_FILE = insert(files).returning(files.c.id)
 _UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
 _INSERT_VERSION = insert(file_versions)
-_UPDATE_VERSION = update(file_versions).where(
+_MOVE_VERSION = update(file_versions).where(  # compare-and-set (core.lifecycle)
     file_versions.c.file_id == bindparam("_file_id"),
     file_versions.c.version == bindparam("_version"),
+    file_versions.c.status == bindparam("_expected"),
+)
+_VERSIONS_AFTER = (
+    select(file_versions)
+    .where(
+        file_versions.c.file_id == bindparam("_file_id"),
+        file_versions.c.version > bindparam("_version"),
+    )
+    .order_by(file_versions.c.version)
+)
+_BUSY_VERSION = (
+    select(file_versions)
+    .where(
+        file_versions.c.file_id == bindparam("_file_id"),
+        file_versions.c.status.in_(("COMMITTING", "DEPLOYING")),
+    )
+    .order_by(file_versions.c.version)
+    .limit(1)
 )
 _INSERT_PACKAGE = insert(packages).returning(packages.c.id)
-_UPDATE_PACKAGE = update(packages).where(packages.c.id == bindparam("_id"))
+_PACKAGE_FOR_UPDATE = select(packages).where(packages.c.id == bindparam("_id")).with_for_update()
 _UPDATE_ITEM = update(package_items).where(
     package_items.c.package_id == bindparam("_package_id"),
     package_items.c.file_id == bindparam("_file_id"),
@@ -344,16 +374,18 @@ class SqlTx(FoldersRepo, MembersRepo):
         row = self.conn.execute(_LATEST_VERSION, {"_file_id": file_id}).first()
         return _version(row) if row else None
 
-    def update_version(self, version: FileVersion) -> None:
-        self.conn.execute(
-            _UPDATE_VERSION,
-            {
-                "_file_id": version.file_id,
-                "_version": version.version,
-                "status": version.status,
-                "package_id": version.package_id,
-            },
-        )
+    def versions_after(self, file_id: int, version: int) -> list[FileVersion]:
+        rows = self.conn.execute(_VERSIONS_AFTER, {"_file_id": file_id, "_version": version})
+        return [_version(r) for r in rows]
+
+    def busy_version(self, file_id: int) -> FileVersion | None:
+        row = self.conn.execute(_BUSY_VERSION, {"_file_id": file_id}).first()
+        return _version(row) if row else None
+
+    def move_version(self, file_id: int, version: int, expected: str, status: str) -> bool:
+        params = {"_file_id": file_id, "_version": version, "_expected": expected}
+        done = self.conn.execute(_MOVE_VERSION, {**params, "status": status})
+        return done.rowcount == 1
 
     def list_versions(self, file_id: int, page: Page) -> tuple[list[FileVersion], int]:
         where = file_versions.c.file_id == file_id
@@ -407,19 +439,36 @@ class SqlTx(FoldersRepo, MembersRepo):
         ]
         return _package(rows[0], items)
 
-    def update_package(self, package: Package) -> None:
-        values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
-        self.conn.execute(_UPDATE_PACKAGE, {"_id": package.id, **values})
-        for item in package.items:
-            self.conn.execute(
-                _UPDATE_ITEM,
-                {
-                    "_package_id": package.id,
-                    "_file_id": item.file_id,
-                    "status": item.status,
-                    "file_version": item.file_version,
-                },
-            )
+    def lock_package(self, package_id: int) -> Package | None:
+        if not self._locking:  # SQLite: a write transaction is already the only writer
+            return self.package(package_id)
+        row = self.conn.execute(_PACKAGE_FOR_UPDATE, {"_id": package_id}).first()
+        return _package(row, self._items(package_id)) if row else None
+
+    def move_package(
+        self,
+        package_id: int,
+        expected_status: int,
+        expected_hold: str | None,
+        changes: Mapping[str, object],
+    ) -> bool:
+        """A compare-and-set of the changed columns only (core.lifecycle)."""
+        if not changes:
+            return True
+        hold = (
+            packages.c.hold.is_(None) if expected_hold is None else packages.c.hold == expected_hold
+        )
+        stmt = (
+            update(packages)
+            .where(packages.c.id == package_id, packages.c.status == expected_status, hold)
+            .values({k: _plain(v) for k, v in changes.items()})
+        )
+        return self.conn.execute(stmt).rowcount == 1
+
+    def set_item_status(self, package_id: int, file_id: int, status: int) -> None:
+        self.conn.execute(
+            _UPDATE_ITEM, {"_package_id": package_id, "_file_id": file_id, "status": int(status)}
+        )
 
     def list_packages(
         self, project_id: int, flt: DeploymentFilter, page: Page

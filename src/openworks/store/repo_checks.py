@@ -278,12 +278,13 @@ class SqlCheckStore:
         run.id = int(result.scalar_one())
         return run.id
 
-    def update_run(self, run: CheckRun) -> None:
-        self.conn.execute(
+    def finish_run(self, run: CheckRun) -> bool:
+        done = self.conn.execute(
             update(check_runs)
-            .where(check_runs.c.id == run.id)
-            .values(status=run.status, message=run.message, finish_time=run.finish_time)
+            .where(check_runs.c.id == run.id, check_runs.c.status == "CHECKING")
+            .values(status=str(run.status), message=run.message, finish_time=run.finish_time)
         )
+        return done.rowcount == 1
 
     def run(self, run_id: int) -> CheckRun | None:
         row = self.conn.execute(select(check_runs).where(check_runs.c.id == run_id)).first()

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from openworks.core.control import ControlState
 from openworks.core.model import PackageStatus
+from openworks.core.ports import ControlState
 
 from .schema import packages
 from .schema_control import control_gates, control_state

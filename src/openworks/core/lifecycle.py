@@ -1,0 +1,448 @@
+"""The package lifecycle: every change of a package's, item's, version's or file's state.
+
+Checks (:mod:`openworks.core.checks`), approvals (:mod:`openworks.core.approvals`), test
+control (:mod:`openworks.core.control`) and the worker (:func:`openworks.core.packages.
+run_next_package`) call the transitions below; nothing else writes a package's Status,
+hold, CheckingStatus, HandlerId, ErrorMessage or ExecuteTime, or a version's status.
+
+Packages (Status / hold / CheckingStatus; environments LOCAL 0, DEV 1, PROD 2)::
+
+   created ──▶ READY 0, hold —
+                 │ hold_for_checks                    hold_for_approval (to PROD,
+                 ▼                                      approval.required)
+   READY 0, hold "checks", CS 8 ─ checks_passed ─▶ READY 0, hold "approval" ───┐
+                 │            └─ checks_passed ─▶ READY 0, hold — (worker) ─┐  │
+                 │ checks_failed                                             │  │
+                 ├── to DEV:  READY 0, hold —, CS 7 (worker runs it) ───────┤  │
+                 └── to PROD: FAILED 2, CS 7 (blocked)                      │  │
+                                                                            ▼  │
+                         execute (worker claim, hold —)  ◀───────────────────┘  │
+                         approve (hold "approval")       ◀──────────────────────┘
+                                  │
+                                  ├── target stale / invalid / forced ─▶ FAILED 2
+                                  └── applied ──────────────────────────▶ SUCCESS 1
+   READY 0, hold "approval" ── reject ─▶ REJECTED 6
+   READY 0, any hold ── fail_after_crash ─▶ FAILED 2
+
+Items: UNPUBLISHED 0 ─▶ SUCCESS 1 | ERROR 2 (commit) | DEPLOY_ERROR 4 (deploy) | REJECT 6
+(or the item status a forced failure names). Versions (see
+:class:`openworks.core.model.VersionStatus`)::
+
+   COMMITTING ─ok─▶ COMMITTED (to DEV) / DEPLOYED (basic, to PROD)   ─failed─▶ CANCELLED
+   COMMITTED ─start_deploy─▶ DEPLOYING ─ok─▶ DEPLOYED                 ─failed─▶ COMMITTED
+
+Files: a successful package to PROD sets ``prod_version`` (None for a deletion); a failed
+commit of the file's current version marks the working copy changed again (and a failed
+deletion takes the file out of the recycle bin).
+
+**Every transition is a compare-and-set.** The package row is locked first
+(:meth:`Tx.lock_package`: ``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write
+transactions are ``BEGIN IMMEDIATE`` and already exclusive), its state checked, and the
+write is ``UPDATE … WHERE status = expected AND hold = expected`` of the changed columns only;
+a row that moved meanwhile raises ``Invalid.Deployment.StatusChanged`` and the whole
+transaction rolls back. Versions move the same way (``WHERE status = expected``). So of two
+racing transitions (approve and reject, two workers settling one gate) exactly one wins.
+
+**Stale targets are refused.** Executing a package first checks each item against the
+file: a file deleted for good, or a newer version of it that already reached the target
+environment (deployed to PROD; committed to DEV), fails the package with
+:data:`STALE` in its ErrorMessage instead of applying an older version over a newer one.
+Hence the packages of one file reach an environment in the order they were created: a
+later one that ran first makes every earlier one stale.
+
+Gates (test control; see :func:`register_execution_check`) can refuse an execution through
+one small interface without this module importing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import Invalid
+from .files import split_names
+from .model import (
+    ChangeType,
+    CheckingStatus,
+    DeletedStatus,
+    Env,
+    FileVersion,
+    Item,
+    ItemStatus,
+    Node,
+    Package,
+    PackageStatus,
+    Project,
+    VersionStatus,
+)
+from .ports import Tx
+
+__all__ = [
+    "HOLD_APPROVAL",
+    "HOLD_CHECKS",
+    "STALE",
+    "ExecutionCheck",
+    "approve",
+    "checks_failed",
+    "checks_passed",
+    "execute",
+    "fail",
+    "fail_after_crash",
+    "hold_for_approval",
+    "hold_for_checks",
+    "lock",
+    "node_outputs",
+    "register_execution_check",
+    "reject",
+    "start_deploy",
+]
+
+HOLD_CHECKS = "checks"
+HOLD_APPROVAL = "approval"
+STALE = "The package is stale"
+INTERNAL_ERROR = "Internal error while executing the package; see the server log."
+
+_ENV_NAMES = {Env.LOCAL: "local", Env.DEV: "development", Env.PROD: "production"}
+
+# A gate's say before a package executes: (item status, ErrorMessage) to fail it, or None.
+ExecutionCheck = Callable[[Tx, Package, int], tuple[int, str] | None]
+_execution_checks: list[ExecutionCheck] = []
+
+
+def register_execution_check(check: ExecutionCheck) -> None:
+    """Let a gate fail packages before they run (test control's forced failures)."""
+    if check not in _execution_checks:
+        _execution_checks.append(check)
+
+
+def node_outputs(project: Project, name: str, config: dict[str, object]) -> list[str]:
+    """The automatic output ``<workspace>.<node>`` followed by the declared OutputList."""
+    auto = f"{project.identifier}.{name}"
+    declared = split_names(str(config.get("OutputList") or ""))
+    return [auto, *(o for o in declared if o != auto)]
+
+
+# -- compare-and-set ------------------------------------------------------------------
+
+
+def _changed(package: Package) -> Invalid:
+    return Invalid(
+        "Invalid.Deployment.StatusChanged",
+        f"The deployment package {package.id} changed state while this request ran "
+        "(another request or worker decided it first); read it again with GetDeployment.",
+    )
+
+
+def lock(tx: Tx, package_id: int) -> Package | None:
+    """The package, its row locked until the transaction ends (PostgreSQL)."""
+    return tx.lock_package(package_id)
+
+
+def _move(tx: Tx, package: Package, **changes: Any) -> None:
+    """Set ``changes`` if the package is still where ``package`` says it is; else refuse."""
+    if not tx.move_package(package.id, package.status, package.hold, changes):
+        raise _changed(package)
+    for name, value in changes.items():
+        setattr(package, name, value)
+
+
+def _expect(package: Package, status: PackageStatus, hold: str | None) -> None:
+    if package.status != status or package.hold != hold:
+        raise _changed(package)
+
+
+def _set_items(tx: Tx, package: Package, status: int, only: Item | None = None) -> None:
+    for item in package.items:
+        if only is None or item is only:
+            item.status = status
+            tx.set_item_status(package.id, item.file_id, status)
+
+
+def _move_version(tx: Tx, version: FileVersion, status: VersionStatus) -> None:
+    if not tx.move_version(version.file_id, version.version, version.status, status):
+        raise Invalid(
+            "Invalid.Deployment.StatusChanged",
+            f"Version {version.version} of file {version.file_id} changed state while this "
+            "request ran; read it again.",
+        )
+    version.status = status
+
+
+# -- versions and files ---------------------------------------------------------------
+
+
+def start_deploy(tx: Tx, version: FileVersion) -> None:
+    """COMMITTED ─▶ DEPLOYING, when DeployFile packages the version."""
+    _move_version(tx, version, VersionStatus.DEPLOYING)
+
+
+def _settle_version(tx: Tx, package: Package, version: FileVersion, ok: bool) -> None:
+    """Move the version (and its file) to where the package outcome leaves them."""
+    file = tx.file(version.file_id)
+    committing = package.from_env == Env.LOCAL
+    if ok:
+        to_prod = package.to_env == Env.PROD
+        _move_version(tx, version, VersionStatus.DEPLOYED if to_prod else VersionStatus.COMMITTED)
+        if file is not None and to_prod:
+            deleted = version.change_type == ChangeType.DELETE
+            file.prod_version = None if deleted else version.version
+            tx.update_file(file)
+    elif committing:
+        _move_version(tx, version, VersionStatus.CANCELLED)
+        if file is not None and file.current_version == version.version:
+            file.commit_status = 0
+            if version.change_type == ChangeType.DELETE:
+                file.deleted_status = DeletedStatus.NORMAL
+            tx.update_file(file)
+    else:
+        _move_version(tx, version, VersionStatus.COMMITTED)
+
+
+def _settle_versions(tx: Tx, package: Package, ok: bool) -> None:
+    for item in package.items:
+        version = tx.version(item.file_id, item.file_version)
+        if version is not None:
+            _settle_version(tx, package, version, ok)
+
+
+def _failed_item(package: Package) -> ItemStatus:
+    return ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
+
+
+# -- holds (creation and the check gate) ----------------------------------------------
+
+
+def hold_for_checks(tx: Tx, package: Package) -> None:
+    """READY, no hold ─▶ READY, hold "checks", CheckingStatus 8 (in its creating tx)."""
+    _move(tx, package, hold=HOLD_CHECKS, checking_status=CheckingStatus.CHECKING)
+
+
+def hold_for_approval(tx: Tx, package: Package) -> None:
+    """READY, no hold ─▶ READY, hold "approval" (in its creating transaction)."""
+    _move(tx, package, hold=HOLD_APPROVAL)
+
+
+def checks_passed(tx: Tx, package: Package, approval_required: bool) -> None:
+    """READY "checks" ─▶ READY "approval" (to PROD, approval required) or READY unheld."""
+    _expect(package, PackageStatus.READY, HOLD_CHECKS)
+    hold = HOLD_APPROVAL if approval_required and package.to_env == Env.PROD else None
+    _move(tx, package, hold=hold, checking_status=None)
+
+
+def checks_failed(tx: Tx, package: Package, summary: str, now: int) -> None:
+    """READY "checks" ─▶ to DEV: READY unheld, CheckingStatus 7 (it still commits);
+    to PROD: FAILED, blocked, its versions back as after a failed run."""
+    _expect(package, PackageStatus.READY, HOLD_CHECKS)
+    if package.to_env != Env.PROD:
+        _move(tx, package, hold=None, checking_status=CheckingStatus.FAILED)
+        return
+    _finish_failed(
+        tx,
+        package,
+        now,
+        f"Blocked by pre-deployment checks: {summary}",
+        _failed_item(package),
+        checking_status=CheckingStatus.FAILED,
+    )
+
+
+# -- deciding and executing -----------------------------------------------------------
+
+
+def _finish_failed(
+    tx: Tx,
+    package: Package,
+    now: int,
+    message: str,
+    item_status: int,
+    only: Item | None = None,
+    **extra: Any,
+) -> None:
+    _set_items(tx, package, item_status, only)
+    _settle_versions(tx, package, ok=False)
+    _move(
+        tx,
+        package,
+        status=PackageStatus.FAILED,
+        error_message=message,
+        execute_time=now,
+        hold=None,
+        **extra,
+    )
+
+
+def fail(tx: Tx, package: Package, now: int, message: str, item_status: int | None) -> None:
+    """READY (any hold) ─▶ FAILED: every item gets ``item_status`` (default: ERROR for a
+    commit, DEPLOY_ERROR for a deploy) and the versions go back."""
+    _expect(package, PackageStatus.READY, package.hold)
+    status = _failed_item(package) if item_status is None else item_status
+    _finish_failed(tx, package, now, message, status)
+
+
+def fail_after_crash(tx: Tx, package_id: int, now: int) -> bool:
+    """A package whose execution raised: FAILED with a message saying so; False if it is
+    no longer READY (someone else finished it)."""
+    package = lock(tx, package_id)
+    if package is None or package.status != PackageStatus.READY:
+        return False
+    fail(tx, package, now, INTERNAL_ERROR, None)
+    return True
+
+
+def reject(tx: Tx, package: Package, handler_id: str, reason: str, now: int) -> None:
+    """READY "approval" ─▶ REJECTED, items REJECT, versions back as after a failure."""
+    _expect(package, PackageStatus.READY, HOLD_APPROVAL)
+    _set_items(tx, package, ItemStatus.REJECT)
+    _settle_versions(tx, package, ok=False)
+    _move(
+        tx,
+        package,
+        status=PackageStatus.REJECTED,
+        error_message=reason,
+        handler_id=handler_id,
+        execute_time=now,
+        hold=None,
+    )
+
+
+def approve(tx: Tx, package: Package, handler_id: str, now: int) -> None:
+    """READY "approval" ─▶ executed at once with the reviewer as HandlerId."""
+    _expect(package, PackageStatus.READY, HOLD_APPROVAL)
+    execute(tx, package, now, handler_id=handler_id)
+
+
+def _stale(tx: Tx, package: Package, version: FileVersion) -> str | None:
+    """Why the item no longer matches its target (file gone, newer version there), or None."""
+    file = tx.file(version.file_id)
+    if file is None or file.deleted_status == DeletedStatus.DELETED:
+        return f"{STALE}: the file {version.file_id} has been deleted."
+    env = Env(package.to_env)
+    arrived = {VersionStatus.DEPLOYED}
+    if env == Env.DEV:
+        arrived |= {VersionStatus.COMMITTED, VersionStatus.DEPLOYING}
+    for newer in tx.versions_after(version.file_id, version.version):
+        if newer.status in arrived:
+            what = "the deletion" if newer.change_type == ChangeType.DELETE else "version"
+            return (
+                f"{STALE}: {what} {newer.version} of file {version.file_id} already reached "
+                f"the {_ENV_NAMES[env]} environment; version {version.version} would "
+                "replace it with an older one. Deploy the latest version instead."
+            )
+    return None
+
+
+def _problem(
+    tx: Tx,
+    project: Project,
+    version: FileVersion,
+    env: Env,
+    produced_here: set[str],
+    removed_nodes: set[int],
+) -> str | None:
+    """Why this item cannot go into ``env``, or None."""
+    where = _ENV_NAMES[env]
+    if version.change_type == ChangeType.DELETE:
+        current = tx.node(env, version.node_id)
+        if current is None:
+            return None
+        children = [
+            n
+            for n in tx.consumers(project.id, env, current.outputs)
+            if n.node_id != version.node_id and n.node_id not in removed_nodes
+        ]
+        if children:
+            names = ", ".join(sorted(f"{c.name} ({c.node_id})" for c in children))
+            return (
+                f"Node {version.name} ({version.node_id}) still has children in the {where} "
+                f"environment: {names}."
+            )
+        return None
+    for wanted in split_names(str(version.config.get("InputList") or "")):
+        if wanted == project.root_output or wanted in produced_here:
+            continue
+        producers = [p for p in tx.producers(project.id, env, wanted) if p != version.node_id]
+        if not [p for p in producers if p not in removed_nodes]:
+            return (
+                f"The output name {wanted} of the dependent ancestor node of {version.name} does "
+                f"not exist in the {where} environment: no node there produces it."
+            )
+    return None
+
+
+def _apply(tx: Tx, project: Project, version: FileVersion, env: Env, now: int) -> None:
+    if version.change_type == ChangeType.DELETE:
+        tx.delete_node(env, version.node_id)
+        return
+    tx.upsert_node(
+        Node(
+            node_id=version.node_id,
+            env=env,
+            project_id=project.id,
+            file_id=version.file_id,
+            file_version=version.version,
+            name=version.name,
+            file_type=version.file_type,
+            owner=version.owner,
+            content=version.content,
+            config=dict(version.config),
+            inputs=split_names(str(version.config.get("InputList") or "")),
+            outputs=node_outputs(project, version.name, version.config),
+            modify_time=now,
+        )
+    )
+
+
+def execute(tx: Tx, package: Package, now: int, handler_id: str | None = None) -> None:
+    """READY (claimed by the worker, or approved) ─▶ SUCCESS, or FAILED if a gate forces
+    it, the target is stale, or an item cannot go into the target environment.
+
+    The caller holds the package row (claim or :func:`lock`); every item is validated
+    before any is applied, so a package never half-applies.
+    """
+    _expect(package, PackageStatus.READY, package.hold)
+    decided: dict[str, Any] = {} if handler_id is None else {"handler_id": handler_id}
+    for check in _execution_checks:
+        forced = check(tx, package, now)
+        if forced is not None:
+            item_status, message = forced
+            _finish_failed(tx, package, now, message, item_status, **decided)
+            return
+    project = tx.project(package.project_id)
+    env = Env(package.to_env)
+    versions: list[FileVersion] = []
+    for item in package.items:
+        version = tx.version(item.file_id, item.file_version)
+        if version is None or project is None:
+            raise RuntimeError(f"package {package.id} refers to a missing file version")
+        versions.append(version)
+    assert project is not None
+    failure: tuple[Item, str] | None = None
+    for item, version in zip(package.items, versions, strict=True):
+        reason = _stale(tx, package, version)
+        if reason is not None:
+            failure = (item, reason)
+            break
+    if failure is None:
+        produced: set[str] = set()
+        removed: set[int] = set()
+        for version in versions:
+            if version.change_type == ChangeType.DELETE:
+                removed.add(version.node_id)
+            else:
+                produced.update(node_outputs(project, version.name, version.config))
+        for item, version in zip(package.items, versions, strict=True):
+            own = produced - set(node_outputs(project, version.name, version.config))
+            reason = _problem(tx, project, version, env, own, removed - {version.node_id})
+            if reason is not None:
+                failure = (item, reason)
+                break
+    if failure is not None:
+        bad, reason = failure
+        _finish_failed(tx, package, now, reason, _failed_item(package), only=bad, **decided)
+        return
+    for version in versions:
+        _apply(tx, project, version, env, now)
+    _set_items(tx, package, ItemStatus.SUCCESS)
+    for version in versions:
+        _settle_version(tx, package, version, ok=True)
+    _move(tx, package, status=PackageStatus.SUCCESS, execute_time=now, hold=None, **decided)
