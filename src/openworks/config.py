@@ -8,6 +8,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from openworks.errors import ConfigError
 from openworks.store.db import default_database_url, is_sqlite
 
 __all__ = [
@@ -48,10 +49,6 @@ def configure_logging(level: str = "info", log_format: str = "text") -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-class ConfigError(Exception):
-    """The settings cannot be used; the message says why."""
 
 
 def env_flag(name: str) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from openworks.core import packages
 from openworks.core.ports import DeploymentFilter
+from openworks.presenters import deployment as present
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -41,26 +42,7 @@ def deploy_file(call: Call, p: Params) -> dict[str, Any]:
 @handles("GetDeployment")
 def get_deployment(call: Call, p: Params) -> dict[str, Any]:
     pkg = packages.get_deployment(call.core, call.principal, project_ref(p), p["DeploymentId"])
-    return {
-        "Data": {
-            "Deployment": {
-                "Status": pkg.status,
-                "ErrorMessage": pkg.error_message,
-                "FromEnvironment": pkg.from_env,
-                "ToEnvironment": pkg.to_env,
-                "CheckingStatus": pkg.checking_status,
-                "CreateTime": pkg.create_time,
-                "HandlerId": pkg.handler_id,
-                "CreatorId": pkg.creator_id,
-                "ExecuteTime": pkg.execute_time,
-                "Name": pkg.name,
-            },
-            "DeployedItems": [
-                {"FileId": i.file_id, "FileVersion": i.file_version, "Status": i.status}
-                for i in pkg.items
-            ],
-        }
-    }
+    return {"Data": present.deployment(pkg)}
 
 
 @handles("ListDeployments")
@@ -78,19 +60,7 @@ def list_deployments(call: Call, p: Params) -> dict[str, Any]:
     return {
         "Data": paged(
             "Deployments",
-            [
-                {
-                    "Id": d.id,
-                    "Name": d.name,
-                    "Status": d.status,
-                    "Creator": d.creator_id,
-                    "Executor": d.handler_id,
-                    "CreateTime": d.create_time,
-                    "ExecuteTime": d.execute_time,
-                    "ErrorMessage": d.error_message,
-                }
-                for d in found
-            ],
+            [present.deployment_row(d) for d in found],
             page,
             total,
         )

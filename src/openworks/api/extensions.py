@@ -9,10 +9,8 @@ from typing import Any
 from openworks.core import check_processes, checks, extensions
 from openworks.core.check_ports import Extension, ProcessFilter
 from openworks.core.extensions import EVENTS
-from openworks.core.files import split_names
-from openworks.core.packages import node_outputs
-from openworks.protocol.errors import ApiError, invalid_parameter, missing_parameter
-from openworks.protocol.params import to_int
+from openworks.presenters.file import committed_file, deleted_file
+from openworks.protocol.errors import invalid_parameter, missing_parameter
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -93,76 +91,13 @@ def check_file_deployment(call: Call, p: Params) -> dict[str, Any]:
     return {}
 
 
-def _int_or_none(value: Any) -> int | None:
-    """A stored setting as a Long, or None (ASCII digits only: ``"²".isdigit()`` is true)."""
-    text = str(value) if value is not None else ""
-    try:
-        return to_int("ResourceGroupId", text, 64)
-    except ApiError:
-        return None
-
-
 @handles("GetIDEEventDetail")
 def get_ide_event_detail(call: Call, p: Params) -> dict[str, Any]:
     snap = check_processes.event_detail(call.core, call.principal, project_ref(p), p["MessageId"])
     v, f = snap.version, snap.file
     if snap.event.event_code == "delete-file":
-        deleted = {
-            "BusinessId": f.business_id,
-            "Content": v.content,
-            "CurrentVersion": v.version,
-            "DataSourceName": f.connection_name,
-            "FileId": f.id,
-            "FileName": v.name,
-            "FileType": v.file_type,
-            "FolderId": v.folder_path,
-            "NodeId": v.node_id,
-            "Owner": v.owner,
-            "ParentFileId": f.parent_id,
-            "UseType": v.use_type,
-        }
-        return {"EventDetail": {"DeletedFile": deleted}}
-    c = v.config
-    parse = "AUTO" if f.auto_parsing else "MANUAL"
-    committed = {
-        "ChangeType": v.change_type,
-        "Comment": v.comment,
-        "Committor": v.commit_user,
-        "Content": v.content,
-        "FileId": f.id,
-        "FileName": v.name,
-        "FileType": v.file_type,
-        "NodeId": v.node_id,
-        "UseType": v.use_type,
-        "FilePropertyContent": {
-            "BusinessId": f.business_id,
-            "CurrentVersion": v.version,
-            "DataSourceName": f.connection_name,
-            "FolderId": v.folder_path,
-            "Owner": v.owner,
-            "ParentFileId": f.parent_id,
-        },
-        "NodeConfiguration": {
-            "AutoRerunIntervalMillis": c.get("AutoRerunIntervalMillis"),
-            "AutoRerunTimes": c.get("AutoRerunTimes"),
-            "CronExpress": c.get("CronExpress"),
-            "CycleType": c.get("CycleType"),
-            "DependentNodeIdList": c.get("DependentNodeIdList"),
-            "DependentType": c.get("DependentType"),
-            "InputList": [
-                {"Input": name, "ParseType": parse} for name in split_names(c.get("InputList"))
-            ],
-            "OutputList": [
-                {"Output": name, "RefTableName": None}
-                for name in node_outputs(snap.project, v.name, c)
-            ],
-            "ParaValue": c.get("ParaValue"),
-            "RerunMode": c.get("RerunMode"),
-            "ResourceGroupId": _int_or_none(c.get("ResourceGroupId")),
-            "SchedulerType": c.get("SchedulerType"),
-        },
-    }
-    return {"EventDetail": {"CommittedFile": committed}}
+        return {"EventDetail": {"DeletedFile": deleted_file(f, v)}}
+    return {"EventDetail": {"CommittedFile": committed_file(snap.project, f, v)}}
 
 
 @handles("ListCheckProcesses")

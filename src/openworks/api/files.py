@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from openworks.core import files, folders, packages
 from openworks.core.errors import Invalid
-from openworks.core.files import SCHEDULE_DEFAULTS, split_names
+from openworks.core.files import SCHEDULE_DEFAULTS
 from openworks.core.folder_paths import parse_path
-from openworks.core.model import File, FileVersion, Project
 from openworks.core.ports import FileFilter
+from openworks.presenters.file import file_summary, file_version
+from openworks.presenters.node import node_configuration
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -50,79 +49,6 @@ def update_file(call: Call, p: Params) -> dict[str, Any]:
     return {}
 
 
-def _json_list(text: str | None) -> list[Any]:
-    if not text:
-        return []
-    value = orjson.loads(text)
-    return value if isinstance(value, list) else [value]
-
-
-def _str_bool(value: Any) -> str | None:
-    return None if value is None else ("true" if value else "false")
-
-
-def file_summary(f: File) -> dict[str, Any]:
-    return {
-        "AutoParsing": f.auto_parsing,
-        "BizId": f.business_id,
-        "BusinessId": f.business_id,
-        "CommitStatus": f.commit_status,
-        "ConnectionName": f.connection_name,
-        "Content": f.content,
-        "CreateTime": f.create_time,
-        "CreateUser": f.create_user,
-        "CurrentVersion": f.current_version,
-        "DeletedStatus": f.deleted_status,
-        "FileDescription": f.description,
-        "FileFolderId": None,
-        "FileId": f.id,
-        "FileName": f.name,
-        "FileType": f.file_type,
-        "IsMaxCompute": False,
-        "LastEditTime": f.last_edit_time,
-        "LastEditUser": f.last_edit_user,
-        "NodeId": f.node_id,
-        "Owner": f.owner,
-        "ParentId": f.parent_id,
-        "UseType": f.use_type,
-        "AdvancedSettings": f.advanced_settings,
-    }
-
-
-def node_configuration(project: Project, f: File) -> dict[str, Any]:
-    c = f.config
-    parse = "AUTO" if f.auto_parsing else "MANUAL"
-    return {
-        "ApplyScheduleImmediately": _str_bool(c.get("ApplyScheduleImmediately")),
-        "AutoRerunIntervalMillis": c.get("AutoRerunIntervalMillis"),
-        "AutoRerunTimes": c.get("AutoRerunTimes"),
-        "CronExpress": c.get("CronExpress"),
-        "CycleType": c.get("CycleType"),
-        "DependentNodeIdList": c.get("DependentNodeIdList"),
-        "DependentType": c.get("DependentType"),
-        "EndEffectDate": c.get("EndEffectDate"),
-        "IgnoreParentSkipRunningProperty": _str_bool(c.get("IgnoreParentSkipRunningProperty")),
-        "ImageId": c.get("ImageId"),
-        "InputList": [
-            {"Input": name, "ParseType": parse} for name in split_names(c.get("InputList"))
-        ],
-        "InputParameters": _json_list(c.get("InputParameters")),
-        "OutputList": [
-            {"Output": name, "RefTableName": None}
-            for name in packages.node_outputs(project, f.name, c)
-        ],
-        "OutputParameters": _json_list(c.get("OutputParameters")),
-        "ParaValue": c.get("ParaValue"),
-        "RerunMode": c.get("RerunMode"),
-        "ResourceGroupId": c.get("ResourceGroupId"),
-        "SchedulerType": c.get("SchedulerType"),
-        "StartEffectDate": c.get("StartEffectDate"),
-        "StartImmediately": c.get("StartImmediately"),
-        "Stop": c.get("Stop"),
-        "Timeout": c.get("Timeout"),
-    }
-
-
 @handles("GetFile")
 def get_file(call: Call, p: Params) -> dict[str, Any]:
     project, f = files.get_file(
@@ -135,7 +61,7 @@ def get_file(call: Call, p: Params) -> dict[str, Any]:
     return {
         "Data": {
             "File": summary,
-            "NodeConfiguration": node_configuration(project, f),
+            "NodeConfiguration": node_configuration(project, f.name, f.config, f.auto_parsing),
             "ResourceDownloadLink": {"downloadLink": None},
         }
     }
@@ -193,42 +119,13 @@ def delete_file(call: Call, p: Params) -> dict[str, Any]:
     return {"DeploymentId": package_id}
 
 
-def _camel(key: str) -> str:
-    return key[:1].lower() + key[1:]
-
-
-def version_document(f: File, v: FileVersion) -> dict[str, Any]:
-    properties = {
-        "fileName": v.name,
-        "fileType": v.file_type,
-        "fileFolderPath": v.folder_path,
-        "owner": v.owner,
-        "fileDescription": v.description,
-    }
-    return {
-        "ChangeType": v.change_type,
-        "Comment": v.comment,
-        "CommitTime": v.commit_time,
-        "CommitUser": v.commit_user,
-        "FileContent": v.content,
-        "FileName": v.name,
-        "FilePropertyContent": orjson.dumps(properties).decode(),
-        "FileVersion": v.version,
-        "IsCurrentProd": f.prod_version == v.version,
-        "NodeContent": orjson.dumps({_camel(k): val for k, val in v.config.items()}).decode(),
-        "NodeId": v.node_id,
-        "Status": v.status,
-        "UseType": v.use_type,
-    }
-
-
 @handles("ListFileVersions")
 def list_file_versions(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
     f, versions, total = files.list_versions(
         call.core, call.principal, project_ref(p), p["FileId"], page
     )
-    return {"Data": paged("FileVersions", [version_document(f, v) for v in versions], page, total)}
+    return {"Data": paged("FileVersions", [file_version(f, v) for v in versions], page, total)}
 
 
 @handles("GetFileVersion")
@@ -236,4 +133,4 @@ def get_file_version(call: Call, p: Params) -> dict[str, Any]:
     f, v = files.get_version(
         call.core, call.principal, project_ref(p), p["FileId"], p["FileVersion"]
     )
-    return {"Data": version_document(f, v)}
+    return {"Data": file_version(f, v)}

@@ -12,6 +12,7 @@ import click
 
 from openworks.core.approvals import approve_package, reject_package
 from openworks.core.model import Package
+from openworks.presenters.deployment import decision
 
 from . import main
 from .common import DATABASE_URL, INT64
@@ -22,15 +23,6 @@ __all__ = ["deployments"]
 USER = click.option(
     "--user", default=None, help="Review as this user of the account (default: the root user)."
 )
-
-
-def _document(package: Package) -> dict[str, object]:
-    return {
-        "DeploymentId": package.id,
-        "Status": package.status,
-        "HandlerId": package.handler_id,
-        "ErrorMessage": package.error_message,
-    }
 
 
 @main.group()
@@ -55,7 +47,7 @@ def deployments_approve(deployment_id: int, user: str | None, database_url: str 
             return package
 
     package = run(approve)
-    click.echo(json.dumps(_document(package)))
+    click.echo(json.dumps(decision(package)))
 
 
 @deployments.command("reject")
@@ -79,4 +71,4 @@ def deployments_reject(
             return package
 
     package = run(reject)
-    click.echo(json.dumps(_document(package)))
+    click.echo(json.dumps(decision(package)))

@@ -27,6 +27,8 @@ from openworks.core.errors import NotFound
 from openworks.core.model import Package, PackageStatus, Principal, Project
 from openworks.core.packages import list_deployments
 from openworks.core.ports import DeploymentFilter, Page
+from openworks.presenters.deployment import card, status_name
+from openworks.presenters.labels import PACKAGE_STATUS_NAME
 
 from .common import DATABASE_URL, INT32, INT64, PAGE_NUMBER, PAGE_SIZE, Seconds
 from .deployments import deployments
@@ -49,8 +51,6 @@ IN_WORKSPACE = click.option(
     default=None,
     help="Workspace ID or identifier (optional: the package's own workspace is found).",
 )
-_STATUS = {0: "READY", 1: "SUCCESS", 2: "FAILED", 6: "REJECTED"}
-WAITING = "WAITING FOR APPROVAL"
 
 
 def find_deployment(
@@ -85,12 +85,6 @@ def find_deployment(
         return package, project, team
 
 
-def _status_name(package: Package) -> str:
-    if awaiting_approval(package):
-        return WAITING
-    return _STATUS.get(package.status, str(package.status))
-
-
 def _who(team: list[Reviewer]) -> str:
     """``root (root user), alice (owner), bob (admin/deploy)``."""
     return ", ".join(
@@ -112,50 +106,6 @@ def waiting_note(package_id: int, team: list[Reviewer]) -> str:
         f"owner, administrator or deployer: {_who(team)}. Decide with `openworks deployments "
         f"approve {package_id} [--user NAME]` or `... reject {package_id} --reason TEXT`."
     )
-
-
-def _document(
-    package: Package, project: Project | None = None, team: list[Reviewer] | None = None
-) -> dict[str, object]:
-    waiting = awaiting_approval(package)
-    document: dict[str, object] = {
-        "DeploymentId": package.id,
-        "ProjectId": package.project_id,
-    }
-    if project is not None:
-        document["ProjectIdentifier"] = project.identifier
-    document.update(
-        {
-            "Name": package.name,
-            "Status": package.status,
-            "StatusName": _status_name(package),
-            "WaitingForApproval": waiting,
-        }
-    )
-    if waiting and team is not None:
-        document["Reviewers"] = [
-            {"UserId": r.user_id, "UserName": r.name, "Roles": list(r.roles) or ["root"]}
-            for r in team
-        ]
-    document.update(_rest(package))
-    return document
-
-
-def _rest(package: Package) -> dict[str, object]:
-    return {
-        "CheckingStatus": package.checking_status,
-        "FromEnvironment": package.from_env,
-        "ToEnvironment": package.to_env,
-        "CreatorId": package.creator_id,
-        "HandlerId": package.handler_id,
-        "CreateTime": package.create_time,
-        "ExecuteTime": package.execute_time,
-        "ErrorMessage": package.error_message,
-        "DeployedItems": [
-            {"FileId": i.file_id, "FileVersion": i.file_version, "Status": i.status}
-            for i in package.items
-        ],
-    }
 
 
 @deployments.command("list")
@@ -195,14 +145,14 @@ def deployments_list(
     waiting = [p.id for p in rows if awaiting_approval(p)]
     team = run(lambda: _team(core, principal, ref)) if waiting else []
     if as_json:
-        documents = [_document(p, team=team) for p in rows]
+        documents = [card(p, team=team) for p in rows]
         click.echo(json.dumps({"TotalCount": total, "Deployments": documents}, indent=2))
         return
     click.echo(f"{'ID':>10}  {'STATUS':<20}  {'ENV':<5}  {'CREATOR':<18}  NAME")
     for package in rows:
         envs = f"{package.from_env}->{package.to_env}"
         click.echo(
-            f"{package.id:>10}  {_status_name(package):<20}  {envs:<5}  "
+            f"{package.id:>10}  {status_name(package):<20}  {envs:<5}  "
             f"{package.creator_id:<18}  {package.name}"
         )
     click.echo(f"{len(rows)} of {total} (page {page_number})")
@@ -227,7 +177,7 @@ def deployments_show(
     core, principal = open_core(database_url)
     ref = project_ref(workspace_id) if workspace_id is not None else None
     package, project, team = run(lambda: find_deployment(core, principal, deployment_id, ref))
-    click.echo(json.dumps(_document(package, project, team), indent=2))
+    click.echo(json.dumps(card(package, project, team), indent=2))
     if team:
         click.echo(waiting_note(deployment_id, team), err=True)
 
@@ -272,7 +222,7 @@ def deployments_wait(
             click.echo(f"deployment {deployment_id}: still {state} after {timeout:g} s", err=True)
             sys.exit(2)
         time.sleep(max(0.05, min(interval, deadline - time.monotonic())))
-    name = _STATUS.get(package.status, str(package.status))
+    name = PACKAGE_STATUS_NAME.get(package.status, str(package.status))
     detail = f": {package.error_message}" if package.error_message else ""
     click.echo(f"deployment {deployment_id}: {name}{detail}")
     if package.status != PackageStatus.SUCCESS:

@@ -14,40 +14,23 @@ for the root AccessKey. Settings are changed with ``openworks workspace set``.
 from __future__ import annotations
 
 import json
-import time
 
 import click
 
 from openworks.core.access import ProjectRef, resolve_project
 from openworks.core.context import Core
-from openworks.core.model import Principal, Project, ProjectMode
+from openworks.core.member_model import Member
+from openworks.core.model import Principal, Project
 from openworks.core.ports import Page
 from openworks.core.projects import list_projects
 from openworks.core.workspace_settings import show_settings
+from openworks.presenters.workspace import mode_name, workspace_details, workspace_summary
 
 from . import main
 from .common import DATABASE_URL
 from .domain import open_core, project_ref, run
 
 __all__ = ["workspaces"]
-
-_MODES: dict[int, str] = {ProjectMode.BASIC: "basic", ProjectMode.STANDARD: "standard"}
-
-
-def _iso(ms: int) -> str | None:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000)) if ms else None
-
-
-def _summary(p: Project) -> dict[str, object]:
-    return {
-        "ProjectId": p.id,
-        "ProjectIdentifier": p.identifier,
-        "ProjectName": p.name,
-        "ProjectMode": p.mode,
-        "Mode": _MODES.get(p.mode, str(p.mode)),
-        "EnvTypes": p.env_types,
-        "ProjectOwnerBaseId": p.owner_id,
-    }
 
 
 def _all(core: Core, principal: Principal) -> list[Project]:
@@ -64,31 +47,16 @@ def _all(core: Core, principal: Principal) -> list[Project]:
 def _details(core: Core, principal: Principal, ref: ProjectRef) -> dict[str, object]:
     with core.store.transaction() as tx:
         project = resolve_project(tx, principal, ref)
-        members: list[dict[str, object]] = []
+        members: list[Member] = []
         page = Page(1, 100)
         while True:
             rows, total = tx.list_members(project.id, page)
-            members.extend(
-                {
-                    "UserId": m.user.id,
-                    "UserName": m.user.name,
-                    "Roles": sorted(m.roles),
-                    "Disabled": m.user.disabled,
-                }
-                for m in rows
-            )
+            members.extend(rows)
             if not rows or page.number * page.size >= total:
                 break
             page = Page(page.number + 1, page.size)
-    return {
-        **_summary(project),
-        "ProjectDescription": project.description,
-        "Status": project.status,
-        "Tags": project.tags,
-        "CreateTime": _iso(project.create_time),
-        "Members": members,
-        "Settings": show_settings(core, principal, ProjectRef(id=project.id)),
-    }
+    settings = show_settings(core, principal, ProjectRef(id=project.id))
+    return workspace_details(project, members, settings)
 
 
 @main.group()
@@ -104,7 +72,7 @@ def workspaces_list(as_json: bool, database_url: str | None) -> None:
     core, principal = open_core(database_url)
     found = run(lambda: _all(core, principal))
     if as_json:
-        documents = [_summary(p) for p in found]
+        documents = [workspace_summary(p) for p in found]
         click.echo(json.dumps({"TotalCount": len(found), "Workspaces": documents}, indent=2))
         return
     if not found:
@@ -115,7 +83,7 @@ def workspaces_list(as_json: bool, database_url: str | None) -> None:
         return
     click.echo(f"{'ID':>10}  {'IDENTIFIER':<24}  {'MODE':<8}  {'OWNER':<18}  NAME")
     for p in found:
-        mode = _MODES.get(p.mode, str(p.mode))
+        mode = mode_name(p)
         click.echo(f"{p.id:>10}  {p.identifier:<24}  {mode:<8}  {p.owner_id:<18}  {p.name}")
     click.echo(f"{len(found)} workspace(s) in account {principal.account_id}")
 

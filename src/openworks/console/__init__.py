@@ -34,7 +34,7 @@ from . import auth, deployments, files, review
 from .web import Console, SignedIn
 
 if TYPE_CHECKING:
-    from openworks.app import Service
+    from openworks.server.service import Service
 
 __all__ = ["console_routes"]
 

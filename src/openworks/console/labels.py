@@ -1,4 +1,5 @@
-"""Words for the codes GetDeployment and ListFileVersions return, and small formatters.
+"""The console's helpers for templates: the words of :mod:`openworks.presenters.labels`,
+badge tones, and a time formatter.
 
 Every code is shown as words *and* as its number ("Check failed (7)"), so that what a user
 reads in the console matches what the SDK returns. ``badge`` names the CSS class of a status
@@ -9,47 +10,41 @@ from __future__ import annotations
 
 import time
 
-from openworks.core.filetypes import FILE_TYPES
-from openworks.core.model import Package, PackageStatus
+from openworks.core.model import CheckingStatus, Package, PackageStatus
+from openworks.presenters.labels import (
+    CHECK_RESULT,
+    CHECKING,
+    ENVIRONMENTS,
+    ITEM_STATUS,
+    PACKAGE_STATUS,
+    check_result_tone,
+    checking_tone,
+    file_type_name,
+    item_tone,
+)
+from openworks.presenters.labels import package_tone as badge
 
 __all__ = [
     "CHECKING",
+    "CHECK_RESULT",
     "ENVIRONMENTS",
     "ITEM_STATUS",
     "PACKAGE_STATUS",
     "badge",
+    "check_result_tone",
+    "checking_tone",
     "file_type_name",
     "is_final",
+    "item_tone",
     "when",
 ]
-
-PACKAGE_STATUS: dict[int, str] = {0: "Ready", 1: "Successful", 2: "Failed", 6: "Rejected"}
-CHECKING: dict[int, str] = {7: "Check failed", 8: "Checking"}
-ENVIRONMENTS: dict[int, str] = {0: "Local", 1: "Development", 2: "Production"}
-ITEM_STATUS: dict[int, str] = {
-    0: "Unpublished",
-    1: "Successful",
-    2: "Error",
-    3: "Cloned",
-    4: "Deploy error",
-    5: "Cloning",
-    6: "Rejected",
-}
-_BADGES = {0: "pending", 1: "ok", 2: "bad", 6: "bad"}
 
 
 def is_final(package: Package) -> bool:
     """A package shows no further change once it ran (or was rejected) and no check runs."""
-    return package.status != PackageStatus.READY and package.checking_status != 8
-
-
-def badge(status: int) -> str:
-    return _BADGES.get(status, "neutral")
-
-
-def file_type_name(code: int) -> str:
-    known = FILE_TYPES.get(code)
-    return known.name_en if known is not None else f"Type {code}"
+    return (
+        package.status != PackageStatus.READY and package.checking_status != CheckingStatus.CHECKING
+    )
 
 
 def when(ms: int | None) -> str:

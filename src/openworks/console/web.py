@@ -46,7 +46,7 @@ from . import labels
 from .inputs import Refused, check_query
 
 if TYPE_CHECKING:
-    from openworks.app import Service
+    from openworks.server.service import Service
 
 __all__ = [
     "MAX_FORM_BYTES",
@@ -139,7 +139,11 @@ class Console:
             CHECKING=labels.CHECKING,
             ENVIRONMENTS=labels.ENVIRONMENTS,
             ITEM_STATUS=labels.ITEM_STATUS,
+            CHECK_RESULT=labels.CHECK_RESULT,
             badge=labels.badge,
+            item_tone=labels.item_tone,
+            checking_tone=labels.checking_tone,
+            check_result_tone=labels.check_result_tone,
             is_final=labels.is_final,
             file_type_name=labels.file_type_name,
             when=labels.when,

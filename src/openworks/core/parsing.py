@@ -13,31 +13,26 @@
 
 :func:`apply_auto_parsing` runs on CreateFile/UpdateFile when the file has AutoParsing on
 and is a SQL type; the outcome is kept as a :class:`~.folder_model.ParseNote` per file.
+The parsing itself is :mod:`.sql_lineage` (``ParseResult`` lives there too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .filetypes import SQL_TYPES
 from .folder_model import ParseNote
 from .model import File, Project
 from .ports import Tx
 
-__all__ = ["ParseResult", "apply_auto_parsing", "parse_sql"]
+if TYPE_CHECKING:  # sqlglot is imported on first use, not with this module
+    from .sql_lineage import ParseResult
+
+__all__ = ["apply_auto_parsing", "parse_sql"]
 
 # Fields that, when changed, make a file with AutoParsing parse again.
 TRIGGERS = ("Content", "AutoParsing", "InputList", "OutputList")
-
-
-@dataclass(frozen=True, slots=True)
-class ParseResult:
-    ok: bool
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    reason: str = ""
 
 
 def parse_sql(sql: str, identifier: str) -> ParseResult:
@@ -45,7 +40,7 @@ def parse_sql(sql: str, identifier: str) -> ParseResult:
 
     sqlglot is imported on first use (it costs a noticeable part of start-up time).
     """
-    from .sql_tables import tables_of
+    from .sql_lineage import tables_of
 
     return tables_of(sql, identifier)
 

@@ -9,7 +9,7 @@ PostgreSQL is reached through psycopg 3 (``postgresql://`` URLs are rewritten to
 ``postgresql+psycopg://`` driver), giving up on a connection attempt after
 :data:`CONNECT_TIMEOUT` seconds unless the URL sets ``connect_timeout``.
 
-A database URL that cannot be used is a :class:`openworks.config.ConfigError` with one line
+A database URL that cannot be used is a :class:`openworks.errors.ConfigError` with one line
 saying what is wrong, the URL without its password and what to do, raised by
 :func:`make_engine` (not a URL, not SQLite or PostgreSQL, a driver missing, a directory that
 cannot be made) and by :func:`migrate` (the first connection fails, or the schema is newer
@@ -31,6 +31,8 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, t
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
+
+from openworks.errors import ConfigError
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -82,8 +84,7 @@ def is_sqlite(url: str) -> bool:
 
 
 def _unusable(message: str) -> Exception:
-    """A :class:`openworks.config.ConfigError` (imported here: config imports this module)."""
-    from openworks.config import ConfigError
+    """A :class:`openworks.errors.ConfigError` (what ``serve`` and the CLI print as one line)."""
 
     return ConfigError(message)
 
@@ -182,9 +183,10 @@ def _sqlite_engine(url: str) -> Engine:
 
         kwargs["poolclass"] = StaticPool
     else:
-        # as many pooled connections as request threads (API_THREADS in app.py) plus the
-        # worker's: connections are never closed and reopened under load, so each keeps its
-        # page cache warm
+        # 16 pooled connections (+8 overflow): more than can be busy at once (the request
+        # threads, API_THREADS in server/fastpaths.py, the event loop's inline reads, the
+        # worker), so connections are never closed and reopened under load and each keeps
+        # its page cache warm
         kwargs["pool_size"] = 16
         kwargs["max_overflow"] = 8
     engine = create_engine(url, **kwargs)
@@ -218,7 +220,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 def make_engine(url: str, *, pool: bool = True) -> Engine:
     """An engine for ``url`` (no connection yet: :func:`migrate` makes the first). A URL
-    that cannot be used raises :class:`openworks.config.ConfigError` with one line."""
+    that cannot be used raises :class:`openworks.errors.ConfigError` with one line."""
     parsed = _parsed(url)
     url = normalize_url(url)
     try:
@@ -321,7 +323,7 @@ def migrate(engine: Engine) -> None:
     transactional, so a host that dies mid-upgrade leaves the database as it was.
 
     A database that cannot be reached or opened, or whose schema is newer than this
-    openworks, raises :class:`openworks.config.ConfigError` with one line."""
+    openworks, raises :class:`openworks.errors.ConfigError` with one line."""
     heads = migration_heads()
     if _current_revisions(engine) == heads:
         return

@@ -1,18 +1,28 @@
-"""The sqlglot side of AutoParsing: which tables a SQL script reads and writes.
+"""Table lineage of user SQL (the sqlglot side of AutoParsing): which tables a script
+reads and which it writes.
 
-Imported lazily by :func:`openworks.core.parsing.parse_sql`.
+Imported lazily by :func:`openworks.core.parsing.parse_sql` (loading it loads sqlglot);
+:class:`ParseResult` lives here so that the two modules do not import each other.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
 
-from .parsing import ParseResult
+__all__ = ["ParseResult", "tables_of"]
 
-__all__ = ["tables_of"]
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    ok: bool
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    reason: str = ""
+
 
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
