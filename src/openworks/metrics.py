@@ -67,6 +67,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
 from openworks.config import ConfigError, Settings, is_loopback
+from openworks.presenters.labels import PACKAGE_STATUS_NAME
 from openworks.store.audit import audit_failures, audit_rows_lost
 
 __all__ = [
@@ -252,7 +253,7 @@ class ApiMetrics:
 
 # -- read from the database when scraped ---------------------------------------------------
 
-_PACKAGE_STATUS = {0: "ready", 1: "success", 2: "failed", 6: "rejected"}
+_PACKAGE_STATUS = {code: name.lower() for code, name in PACKAGE_STATUS_NAME.items()}
 _HOLDS = ("checks", "approval")
 _RUN_KINDS = ("builtin", "extension")
 _RUN_STATUS = ("CHECKING", "OK", "WARN", "FAIL")
