@@ -55,6 +55,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = True  # reading a request line and headers
         self._header_bytes = 0  # request line and headers the parser handed over
         self._pending = 0  # bytes received while this request's headers are unfinished
+        self._completed = 0  # requests fully received on this connection
 
     # -- connection ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -68,10 +69,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._in_headers and self._deadline is None:
             self._arm()  # a new request on a kept-alive connection
+        started_in_headers, completed = self._in_headers, self._completed
         super().data_received(data)
-        # Still inside a request line and headers after this chunk: what the parser keeps
-        # of an unfinished line is bounded too (counted per chunk, body excluded).
-        if self._in_headers and not self.transport.is_closing():
+        # A chunk that began and ended inside one request line and headers: what the parser
+        # keeps of an unfinished line is bounded too (on_url / on_header count what it
+        # hands over). A chunk that began in a body, or in which a request completed, is
+        # not counted: its tail may start the next request, counted from the next chunk on.
+        if (
+            started_in_headers
+            and self._in_headers
+            and completed == self._completed
+            and not self.transport.is_closing()
+        ):
             self._pending += len(data)
             if self._pending > self.max_header_bytes:
                 self._header_bytes = self._pending
@@ -111,13 +120,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()  # the whole request arrived in time
-        super().on_message_complete()
-
-    def on_response_complete(self) -> None:
+        # The whole request arrived in time; what follows on this connection is the next
+        # request's line and headers. (Not on_response_complete: an early answer such as
+        # 413 completes while the rest of the body is still arriving, and those bytes are
+        # body, not headers.)
+        self._disarm()
         self._in_headers = True
         self._header_bytes = self._pending = 0
-        super().on_response_complete()
+        self._completed += 1
+        super().on_message_complete()
 
     # -- the deadline ------------------------------------------------------------------------
     def _arm(self) -> None:

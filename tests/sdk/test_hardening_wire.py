@@ -225,6 +225,24 @@ def test_oversized_header_block_is_431(guarded: RunningServer) -> None:
         conn.close()
 
 
+def test_connection_stays_usable_after_an_early_413(guarded: RunningServer) -> None:
+    """A body over the limit is answered 413 as soon as its length is declared; the rest
+    of it still arrives on the connection and is body, not a next request's headers."""
+    conn = http.client.HTTPConnection("127.0.0.1", guarded.port, timeout=10)
+    try:
+        for _ in range(2):
+            conn.request("POST", "/", body=b"x" * (4 * 1024 * 1024 + 10))
+            big = conn.getresponse()
+            big.read()
+            assert big.status == 413
+            conn.request("POST", "/?Action=ListProjects&Version=2020-05-18")
+            small = conn.getresponse()
+            assert small.status == 400
+            assert json.loads(small.read())["Code"] == "IncompleteSignature"
+    finally:
+        conn.close()
+
+
 def test_random_huge_access_key_ids_do_not_grow_memory(guarded: RunningServer) -> None:
     """150 requests with random 1 MiB AccessKey ids (in the form body, where no header
     bound applies): all refused as InvalidAccessKeyId.NotFound, RSS grows < 30 MB."""
