@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from openworks.core import control
+from openworks.core import test_control as control
 from openworks.core.errors import DomainError
 from openworks.protocol import new_request_id
 from openworks.store.test_control_reset import MAX_SEED, reset_database

@@ -12,12 +12,12 @@ from click.testing import CliRunner, Result
 from openworks.cli import main
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
-from openworks.core.control import fail_next
 from openworks.core.errors import Invalid
 from openworks.core.model import Env, Principal
 from openworks.core.projects import NewProject, create_project
 from openworks.core.sync import managed_files
 from openworks.core.sync_plan import DEFAULT_FOLDER, NodeSpec, dependency_order, parse_node
+from openworks.core.test_control import fail_next
 from openworks.store import SqlStore, make_engine, migrate
 
 ACCOUNT = "1000000000000001"
@@ -49,6 +49,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Core, int
     core = Core(SqlStore(engine))
     project_id = create_project(core, ROOT, NewProject("ws_sync", "sync"))
     return url, core, project_id
+
+
+@pytest.fixture
+def control(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test control for the CLI's local worker: installed only when asked for."""
+    monkeypatch.setenv("OPENWORKS_CONTROL", "1")
 
 
 def write_folder(directory: Path, nodes: dict[str, str]) -> Path:
@@ -131,6 +137,7 @@ def test_sync_first_noop_edit_delete(env: tuple[str, Core, int], tmp_path: Path)
     assert set(files) == {"stg_orders", "orders_daily"}
 
 
+@pytest.mark.usefixtures("control")
 def test_sync_reports_a_failed_package(env: tuple[str, Core, int], tmp_path: Path) -> None:
     url, core, project_id = env
     folder = write_folder(tmp_path / "nodes", NODES)
@@ -194,6 +201,7 @@ def test_node_type_header_takes_ascii_digits_only() -> None:
             parse_node("n", f"-- @type {value}\nselect 1;\n")
 
 
+@pytest.mark.usefixtures("control")
 def test_deployments_list_show_wait(env: tuple[str, Core, int], tmp_path: Path) -> None:
     url, core, _project_id = env
     folder = write_folder(tmp_path / "nodes", {"one.sql": "select 1;\n"})
@@ -221,7 +229,7 @@ def test_deployments_list_show_wait(env: tuple[str, Core, int], tmp_path: Path) 
     missing = runner.invoke(main, ["deployments", "show", "1", *base])
     assert missing.exit_code == 1 and "InvalidDeployment.NotFound" in missing.output
 
-    from openworks.core.control import set_mode
+    from openworks.core.test_control import set_mode
 
     set_mode(core, "manual")
     (folder / "one.sql").write_text("select 2;\n")

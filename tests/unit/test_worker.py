@@ -62,10 +62,10 @@ def test_two_workers_execute_each_package_once(
     real = packages.execute_package
     lock = threading.Lock()
 
-    def counting(tx, package, now):  # type: ignore[no-untyped-def]
+    def counting(tx, package, now, gates):  # type: ignore[no-untyped-def]
         with lock:
             executed[package.id] += 1
-        real(tx, package, now)
+        real(tx, package, now, gates)
 
     monkeypatch.setattr(packages, "execute_package", counting)
     workers = [Worker(make_core(tmp_path / "w.db")) for _ in range(2)]
@@ -105,7 +105,7 @@ def test_crashing_package_fails_instead_of_blocking(
     core = make_core(tmp_path / "c.db")
     ref, ids = queue_packages(core, 2)
 
-    def boom(tx, package, now):  # type: ignore[no-untyped-def]
+    def boom(tx, package, now, gates):  # type: ignore[no-untyped-def]
         raise RuntimeError("simulated defect")
 
     monkeypatch.setattr(packages, "execute_package", boom)
@@ -122,9 +122,9 @@ def test_packages_of_one_workspace_run_in_order_with_two_workers(
     # would fail; slow executions make the two workers overlap
     real = packages.execute_package
 
-    def slow(tx, package, now):  # type: ignore[no-untyped-def]
+    def slow(tx, package, now, gates):  # type: ignore[no-untyped-def]
         time.sleep(0.03)
-        real(tx, package, now)
+        real(tx, package, now, gates)
 
     monkeypatch.setattr(packages, "execute_package", slow)
     core = make_core(tmp_path / "o.db")

@@ -95,10 +95,10 @@ class Session:
 
 
 def open_session(database_url: str | None, user_name: str | None = None) -> Session:
-    from openworks.store import SqlStore
+    from openworks.store import open_core as store_core
 
     settings, engine, box = open_secrets(database_url)
-    core = Core(SqlStore(engine, box))
+    core = store_core(engine, box, test_control=settings.control)  # OPENWORKS_CONTROL=1
     account = settings.account_id
     if not user_name:
         return Session(core, Principal(account, account, "root"), engine)

@@ -24,16 +24,23 @@ __all__ = ["worker"]
 @main.command()
 @DATABASE_URL
 @click.option("--log-level", default="info", show_default=True)
-def worker(database_url: str | None, log_level: str) -> None:
+@click.option(
+    "--control",
+    is_flag=True,
+    envvar="OPENWORKS_CONTROL",
+    default=False,
+    help="Honour test control (execution modes, forced failures) like a `serve --control` "
+    "server on the same database. For test setups only.",
+)
+def worker(database_url: str | None, log_level: str, control: bool) -> None:
     """Run a package worker (and the check/extension loop) until interrupted."""
     from openworks.config import configure_logging
-    from openworks.core.context import Core
-    from openworks.store import SqlStore
+    from openworks.store import open_core
     from openworks.worker import Worker
 
     configure_logging(log_level)
-    _settings, engine, box = open_secrets(database_url)
-    core = Core(SqlStore(engine, box))
+    settings, engine, box = open_secrets(database_url)
+    core = open_core(engine, box, test_control=control or settings.control)
     pause_ms = int(os.environ.get("OPENWORKS_TEST_EXECUTION_PAUSE_MS") or "0")
     if pause_ms:
         log = logging.getLogger("openworks.worker")

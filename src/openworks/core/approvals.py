@@ -121,7 +121,7 @@ def approve_package(
     """Approve and execute the package in one transaction; the package afterwards."""
     with core.store.transaction(write=True) as tx:
         package = _waiting(tx, principal, package_id, ref)
-        lifecycle.approve(tx, package, principal.user_id, core.clock())
+        lifecycle.approve(tx, package, principal.user_id, core.clock(), core.gates)
         return package
 
 

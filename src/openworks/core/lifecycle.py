@@ -1,13 +1,13 @@
 """The package lifecycle: every change of a package's, item's, version's or file's state.
 
-Checks (:mod:`openworks.core.checks`), approvals (:mod:`openworks.core.approvals`), test
-control (:mod:`openworks.core.control`) and the worker (:func:`openworks.core.packages.
-run_next_package`) call the transitions below; nothing else writes a package's Status,
-hold, CheckingStatus, HandlerId, ErrorMessage or ExecuteTime, or a version's status.
+Checks (:mod:`openworks.core.checks`), approvals (:mod:`openworks.core.approvals`), package
+creation and the worker (:mod:`openworks.core.packages`) call the transitions below; nothing
+else writes a package's Status, hold, CheckingStatus, HandlerId, ErrorMessage or
+ExecuteTime, or a version's status.
 
 Packages (Status / hold / CheckingStatus; environments LOCAL 0, DEV 1, PROD 2)::
 
-   created ──▶ READY 0, hold —
+   created ──▶ READY 0, hold —  (each installed gate: created)
                  │ hold_for_checks                    hold_for_approval (to PROD,
                  ▼                                      approval.required)
    READY 0, hold "checks", CS 8 ─ checks_passed ─▶ READY 0, hold "approval" ───┐
@@ -19,7 +19,7 @@ Packages (Status / hold / CheckingStatus; environments LOCAL 0, DEV 1, PROD 2)::
                          execute (worker claim, hold —)  ◀───────────────────┘  │
                          approve (hold "approval")       ◀──────────────────────┘
                                   │
-                                  ├── target stale / invalid / forced ─▶ FAILED 2
+                                  ├── target stale / invalid / a gate ─▶ FAILED 2
                                   └── applied ──────────────────────────▶ SUCCESS 1
    READY 0, hold "approval" ── reject ─▶ REJECTED 6
    READY 0, any hold ── fail_after_crash ─▶ FAILED 2
@@ -50,15 +50,22 @@ environment (deployed to PROD; committed to DEV), fails the package with
 Hence the packages of one file reach an environment in the order they were created: a
 later one that ran first makes every earlier one stale.
 
-Gates (test control; see :func:`register_execution_check`) can refuse an execution through
-one small interface without this module importing them.
+**Gates** (:class:`openworks.core.context.Gate`) join the lifecycle through one small
+interface without this module importing them: ``created`` runs in the creating transaction
+(it may hold the package), ``before_execute`` may fail a package instead of running it. They
+are installed per :class:`~openworks.core.context.Core` at start and passed in as
+``core.gates``; with none installed (the default) no gate code runs. Test control
+(:func:`openworks.core.test_control.install`, only with ``--control`` or the test kit) is
+the one gate today; a gate that holds packages also needs the worker's claim to wait for it
+(``SqlStore(test_control=True)`` picks the claim statement that does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
+from .context import Gate
 from .errors import Invalid
 from .files import split_names
 from .model import (
@@ -81,10 +88,10 @@ __all__ = [
     "HOLD_APPROVAL",
     "HOLD_CHECKS",
     "STALE",
-    "ExecutionCheck",
     "approve",
     "checks_failed",
     "checks_passed",
+    "created",
     "execute",
     "fail",
     "fail_after_crash",
@@ -92,7 +99,6 @@ __all__ = [
     "hold_for_checks",
     "lock",
     "node_outputs",
-    "register_execution_check",
     "reject",
     "start_deploy",
 ]
@@ -103,16 +109,6 @@ STALE = "The package is stale"
 INTERNAL_ERROR = "Internal error while executing the package; see the server log."
 
 _ENV_NAMES = {Env.LOCAL: "local", Env.DEV: "development", Env.PROD: "production"}
-
-# A gate's say before a package executes: (item status, ErrorMessage) to fail it, or None.
-ExecutionCheck = Callable[[Tx, Package, int], tuple[int, str] | None]
-_execution_checks: list[ExecutionCheck] = []
-
-
-def register_execution_check(check: ExecutionCheck) -> None:
-    """Let a gate fail packages before they run (test control's forced failures)."""
-    if check not in _execution_checks:
-        _execution_checks.append(check)
 
 
 def node_outputs(project: Project, name: str, config: dict[str, object]) -> list[str]:
@@ -209,7 +205,13 @@ def _failed_item(package: Package) -> ItemStatus:
     return ItemStatus.ERROR if package.from_env == Env.LOCAL else ItemStatus.DEPLOY_ERROR
 
 
-# -- holds (creation and the check gate) ----------------------------------------------
+# -- creation, holds and the check gate ------------------------------------------------
+
+
+def created(tx: Tx, gates: Sequence[Gate], package_id: int, now: int) -> None:
+    """A package just inserted (READY, no hold): each installed gate may hold it."""
+    for gate in gates:
+        gate.created(tx, package_id, now)
 
 
 def hold_for_checks(tx: Tx, package: Package) -> None:
@@ -305,10 +307,10 @@ def reject(tx: Tx, package: Package, handler_id: str, reason: str, now: int) -> 
     )
 
 
-def approve(tx: Tx, package: Package, handler_id: str, now: int) -> None:
+def approve(tx: Tx, package: Package, handler_id: str, now: int, gates: Sequence[Gate]) -> None:
     """READY "approval" ─▶ executed at once with the reviewer as HandlerId."""
     _expect(package, PackageStatus.READY, HOLD_APPROVAL)
-    execute(tx, package, now, handler_id=handler_id)
+    execute(tx, package, now, gates, handler_id=handler_id)
 
 
 def _stale(tx: Tx, package: Package, version: FileVersion) -> str | None:
@@ -392,7 +394,9 @@ def _apply(tx: Tx, project: Project, version: FileVersion, env: Env, now: int) -
     )
 
 
-def execute(tx: Tx, package: Package, now: int, handler_id: str | None = None) -> None:
+def execute(
+    tx: Tx, package: Package, now: int, gates: Sequence[Gate], handler_id: str | None = None
+) -> None:
     """READY (claimed by the worker, or approved) ─▶ SUCCESS, or FAILED if a gate forces
     it, the target is stale, or an item cannot go into the target environment.
 
@@ -401,8 +405,8 @@ def execute(tx: Tx, package: Package, now: int, handler_id: str | None = None) -
     """
     _expect(package, PackageStatus.READY, package.hold)
     decided: dict[str, Any] = {} if handler_id is None else {"handler_id": handler_id}
-    for check in _execution_checks:
-        forced = check(tx, package, now)
+    for gate in gates:
+        forced = gate.before_execute(tx, package, now)
         if forced is not None:
             item_status, message = forced
             _finish_failed(tx, package, now, message, item_status, **decided)

@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import time
 
-from . import checks, control, lifecycle  # control: test control (issue 9)
+from . import checks, lifecycle
 from .access import ProjectRef, resolve_project
-from .context import Core
+from .context import Core, Gate
 from .errors import Invalid, NotFound
 from .files import find_file
 from .lifecycle import node_outputs
@@ -109,7 +109,7 @@ def _new_package(
         items=[Item(file.id, version.version)],
     )
     package_id = tx.insert_package(package)
-    control.on_created(tx, package_id, now)  # test control (issue 9): execution mode
+    lifecycle.created(tx, core.gates, package_id, now)  # gates: none unless installed
     return package_id
 
 
@@ -318,9 +318,9 @@ def list_deployments(
 # -- executing packages -----------------------------------------------------------------
 
 
-def execute_package(tx: Tx, package: Package, now: int) -> None:
+def execute_package(tx: Tx, package: Package, now: int, gates: tuple[Gate, ...]) -> None:
     """Run one claimed READY package to its final status, inside the caller's transaction."""
-    lifecycle.execute(tx, package, now)
+    lifecycle.execute(tx, package, now, gates)
 
 
 def run_next_package(core: Core) -> int | None:
@@ -337,7 +337,7 @@ def run_next_package(core: Core) -> int | None:
             if package is None:
                 return None
             claimed = package.id
-            execute_package(tx, package, core.clock())
+            execute_package(tx, package, core.clock(), core.gates)
             core.inside_execution(package.id)
             return package.id
     except Exception:

@@ -55,7 +55,7 @@ class DeploymentFilter:
 
 @dataclass(frozen=True, slots=True)
 class ControlState:
-    """Test control's policy (:mod:`openworks.core.control`)."""
+    """Test control's policy (:mod:`openworks.core.test_control`)."""
 
     mode: str = "instant"
     delay_ms: int = 0

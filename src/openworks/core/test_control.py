@@ -1,6 +1,14 @@
 """Test control: how new packages wait, and which executions are made to fail.
 
-A small policy, stored in the database (so every process and worker sees the same one)::
+A gate of the package lifecycle, installed only where asked for (:func:`install`:
+``openworks serve --control``, ``openworks worker --control``, ``OPENWORKS_CONTROL=1`` for
+those and for the CLI's local worker, and always in :mod:`openworks.testing`). Without it a
+process reads and writes no control table: package creation, execution and the worker's
+claim carry no control code or SQL (the store is opened with ``test_control=False``, whose
+claim statement has no gate filter). Every process that executes packages against a
+database whose server has control on must install it too, or it would ignore the gates.
+
+A small policy, stored in the database (so every process with control sees the same one)::
 
     package created ──▶ on_created(mode)
         instant  no gate: the worker runs it as soon as any checks/approval allow
@@ -8,6 +16,7 @@ A small policy, stored in the database (so every process and worker sees the sam
         manual   gate 'manual': Status 0 until release()
                       │
     worker claims only packages with hold IS NULL (checks, approval) AND no blocking gate
+    (with SqlStore(test_control=True); installed processes only)
                       │
     execute ──▶ forced_failure: while forced failures remain, the package fails with
                 the chosen item status and message instead of running (one per package)
@@ -23,14 +32,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import lifecycle
-from .context import Core
+from .context import Core, Gate
 from .errors import Invalid
 from .model import ItemStatus, Package, PackageStatus
 from .ports import ControlState, ControlStore, Tx
 
 __all__ = [
     "DEFAULT_FAILURE",
+    "GATE",
     "MAX_DELAY_MS",
     "MODES",
     "ControlState",
@@ -38,6 +47,7 @@ __all__ = [
     "control_state",
     "fail_next",
     "forced_failure",
+    "install",
     "on_created",
     "release",
     "set_mode",
@@ -79,7 +89,28 @@ def forced_failure(tx: Tx, package: Package, now: int) -> tuple[int, str] | None
     return taken.fail_item_status, taken.fail_message or DEFAULT_FAILURE
 
 
-lifecycle.register_execution_check(forced_failure)
+class _TestControlGate:
+    """Test control as a :class:`~openworks.core.context.Gate` of the lifecycle."""
+
+    def created(self, tx: Tx, package_id: int, now: int) -> None:
+        on_created(tx, package_id, now)
+
+    def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
+        return forced_failure(tx, package, now)
+
+
+GATE: Gate = _TestControlGate()
+
+
+def install(core: Core) -> Core:
+    """Make ``core`` apply test control (modes and forced failures); ``core`` again.
+
+    Its store must claim with the gates too (``SqlStore(engine, box, test_control=True)``);
+    :func:`openworks.store.open_core` does both.
+    """
+    if GATE not in core.gates:
+        core.gates = (*core.gates, GATE)
+    return core
 
 
 # -- operations of the control API --------------------------------------------------------

@@ -3,7 +3,8 @@
 ::
 
     Settings ──build_service──▶ database migrated, secrets sealed, root key registered
-                                ├── Core (SqlStore) + Worker (told of new packages)
+                                ├── Core (SqlStore; test control only with --control)
+                                │   + Worker (told of new packages)
                                 ├── KeyCache     AccessKey lookups, kept ``ttl`` seconds
                                 ├── NonceCache   memory, database or Redis (make_nonce_cache)
                                 ├── Limiter      rate limits, or None (server/admission.py)
@@ -27,7 +28,7 @@ from openworks.metrics import exposure
 from openworks.protocol import Credential, MemoryNonceCache, NonceCache
 from openworks.protocol.throttle import Limiter
 from openworks.security import Security
-from openworks.store import SqlStore, make_engine, migrate
+from openworks.store import make_engine, migrate, open_core
 from openworks.store.identity import (
     ensure_account,
     ensure_key,
@@ -144,7 +145,7 @@ def build_service(settings: Settings) -> Service:
     seal_plaintext_secrets(engine, box)
     ensure_account(engine, settings.account_id)
     ensure_key(engine, box, settings.account_id, key_id, secret)
-    core = Core(SqlStore(engine, box))
+    core = open_core(engine, box, test_control=settings.control)  # test control: a gate
     worker = Worker(core)
     core.on_package = worker.notify
     return Service(

@@ -1,6 +1,25 @@
 """Persistence: SQLAlchemy 2 schema, repositories and Alembic migrations (SQLite, PostgreSQL)."""
 
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from openworks.core.context import Core
+
 from .db import default_database_url, make_engine, migrate
 from .repo import SqlStore
+from .secrets import SecretBox
 
-__all__ = ["SqlStore", "default_database_url", "make_engine", "migrate"]
+__all__ = ["SqlStore", "default_database_url", "make_engine", "migrate", "open_core"]
+
+
+def open_core(engine: Engine, box: SecretBox | None = None, *, test_control: bool = False) -> Core:
+    """A :class:`Core` over ``engine``; with ``test_control`` (``--control``,
+    ``OPENWORKS_CONTROL=1``, the test kit) test control is installed: its gate in the
+    lifecycle and the claim statement that waits for its gates. Without it, neither."""
+    core = Core(SqlStore(engine, box, test_control=test_control))
+    if test_control:
+        from openworks.core import test_control as control
+
+        control.install(core)
+    return core

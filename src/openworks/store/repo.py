@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Select
 
 from openworks.core.context import now_ms
 from openworks.core.errors import Invalid
@@ -39,9 +40,9 @@ from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
 from .hot import HotRead
 from .repo_checks import SqlCheckStore
-from .repo_control import SqlControlStore, not_gated
 from .repo_folders import FoldersRepo
 from .repo_members import MembersRepo
+from .repo_test_control import SqlControlStore, not_gated
 from .schema import (
     file_versions,
     files,
@@ -149,12 +150,6 @@ _LATEST_VERSION = (
     .order_by(file_versions.c.version.desc())
     .limit(1)
 )
-_READY = (  # READY, unheld, ungated at "_now", oldest first (claim_ready_package)
-    select(packages)
-    .where(packages.c.status == 0, packages.c.hold.is_(None), not_gated(bindparam("_now")))
-    .order_by(packages.c.id)
-)
-_READY_FIRST = _READY.limit(1)
 _INSERT_FILE = insert(files).returning(files.c.id)
 _UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
 _INSERT_VERSION = insert(file_versions)
@@ -234,12 +229,36 @@ _PACKAGE_ITEMS = (
 )
 
 
+class _Claim(NamedTuple):
+    """The worker's claim (claim_ready_package): READY, unheld packages, oldest first."""
+
+    ready: Select[Any]
+    first: Select[Any]
+    gated: bool  # and no test-control gate blocking it at bind parameter "_now"
+
+
+def _claim(gated: bool) -> _Claim:
+    where = [packages.c.status == 0, packages.c.hold.is_(None)]
+    if gated:
+        where.append(not_gated(bindparam("_now")))
+    ready = select(packages).where(*where).order_by(packages.c.id)
+    return _Claim(ready, ready.limit(1), gated)
+
+
+# Chosen once per SqlStore: only a store opened with test control pays for its gates.
+_CLAIM = _claim(gated=False)
+_CLAIM_TEST_CONTROL = _claim(gated=True)
+
+
 class SqlTx(FoldersRepo, MembersRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
-    def __init__(self, conn: Connection, box: SecretBox | None = None) -> None:
+    def __init__(
+        self, conn: Connection, box: SecretBox | None = None, claim: _Claim = _CLAIM
+    ) -> None:
         self.conn = conn
         self.box = box  # seals secrets the domain stores (extension signing secrets)
+        self._claim = claim
         self._locking = conn.dialect.name == "postgresql" and bool(conn.info.get("write"))
 
     # accounts and users ---------------------------------------------------------------
@@ -501,7 +520,8 @@ class SqlTx(FoldersRepo, MembersRepo):
         return [_package(r, []) for r in rows], int(total)
 
     def claim_ready_package(self) -> Package | None:
-        """The oldest READY, unheld package, locked for this transaction.
+        """The oldest READY, unheld package, locked for this transaction (with test
+        control, also not held by a test-control gate; see :class:`SqlStore`).
 
         SQLite: the caller's ``BEGIN IMMEDIATE`` already makes this the only writer.
         PostgreSQL: the row is taken with ``FOR UPDATE SKIP LOCKED`` and the workspace with a
@@ -510,13 +530,14 @@ class SqlTx(FoldersRepo, MembersRepo):
         workspaces proceed in parallel. Locks end with the transaction — also when the
         worker process dies, which is what makes a crashed package available again.
         """
-        now = {"_now": now_ms()}
+        claim = self._claim
+        now = {"_now": now_ms()} if claim.gated else {}
         if self.conn.dialect.name != "postgresql":
-            row = self.conn.execute(_READY_FIRST, now).first()
+            row = self.conn.execute(claim.first, now).first()
             return _package(row, self._items(row._mapping["id"])) if row else None
         busy: set[int] = set()
         for candidate in self.conn.execute(
-            _READY.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
+            claim.ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
         ):
             if candidate.project_id in busy:
                 continue
@@ -527,7 +548,8 @@ class SqlTx(FoldersRepo, MembersRepo):
                 busy.add(candidate.project_id)
                 continue
             row = self.conn.execute(
-                _READY.where(packages.c.id == candidate.id).with_for_update(skip_locked=True), now
+                claim.ready.where(packages.c.id == candidate.id).with_for_update(skip_locked=True),
+                now,
             ).first()
             if row is not None:
                 return _package(row, self._items(candidate.id))
@@ -644,9 +666,15 @@ class SqlStore:
     transactions and every other thread use the pool.
     """
 
-    def __init__(self, engine: Engine, box: SecretBox | None = None) -> None:
+    def __init__(
+        self, engine: Engine, box: SecretBox | None = None, *, test_control: bool = False
+    ) -> None:
         self.engine = engine
         self.box = box
+        # The worker's claim, chosen once: only with test control (--control) does it also
+        # wait for test-control gates (see openworks.core.test_control).
+        self.test_control = test_control
+        self._claim = _CLAIM_TEST_CONTROL if test_control else _CLAIM
         self._kept: dict[int, Connection] = {}
 
     def keep_connection(self) -> None:
@@ -677,7 +705,7 @@ class SqlStore:
         conn.info["write"] = write
         try:
             with conn.begin():
-                yield SqlTx(conn, self.box)
+                yield SqlTx(conn, self.box, self._claim)
         except IntegrityError as err:
             raise Invalid(
                 "Invalid.Conflict",

@@ -1,4 +1,4 @@
-"""SQL side of :class:`openworks.core.control.ControlStore` (tables in ``schema_control``)."""
+"""SQL side of :class:`openworks.core.ports.ControlStore` (tables in ``schema_test_control``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from openworks.core.model import PackageStatus
 from openworks.core.ports import ControlState
 
 from .schema import packages
-from .schema_control import control_gates, control_state
+from .schema_test_control import control_gates, control_state
 
 __all__ = ["SqlControlStore", "not_gated"]
 

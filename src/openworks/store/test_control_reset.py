@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, MetaData, Table, delete, text
 
-from .schema_control import control_state
+from .schema_test_control import control_state
 
 __all__ = ["ID_STARTS", "MAX_SEED", "SEED_STRIDE", "reset_database"]
 
