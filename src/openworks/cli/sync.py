@@ -18,6 +18,7 @@ import click
 from openworks.core.packages import run_next_package
 from openworks.core.sync import SyncReport, plan_sync, ship
 from openworks.core.sync_plan import DEFAULT_FOLDER, Plan
+from openworks.presenters.labels import PACKAGE_PROGRESS
 
 from . import main
 from .common import DATABASE_URL, Seconds
@@ -25,8 +26,6 @@ from .deployments_view import find_deployment, waiting_note
 from .domain import Session, domain_errors, open_session, project_ref, run
 
 __all__ = ["sync"]
-
-_STATUS = {0: "running", 1: "succeeded", 2: "failed", 6: "rejected"}
 
 
 def _print_plan(plan: Plan, diffs: bool) -> None:
@@ -70,7 +69,7 @@ class _Progress:
 
 def _summary(report: SyncReport) -> None:
     for outcome in report.outcomes:
-        state = "started" if outcome.status is None else _STATUS.get(outcome.status, "?")
+        state = "started" if outcome.status is None else PACKAGE_PROGRESS.get(outcome.status, "?")
         package = f"package {outcome.package_id}" if outcome.package_id else "no package"
         detail = f": {outcome.message}" if outcome.message else ""
         click.echo(f"  {outcome.action:<6} {outcome.name:<30} {package:<16} {state}{detail}")

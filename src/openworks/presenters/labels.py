@@ -17,6 +17,7 @@ __all__ = [
     "CHECK_RESULT",
     "ENVIRONMENTS",
     "ITEM_STATUS",
+    "PACKAGE_PROGRESS",
     "PACKAGE_STATUS",
     "PACKAGE_STATUS_NAME",
     "PROGRAM_TYPE",
@@ -37,6 +38,13 @@ PACKAGE_STATUS: dict[int, str] = {
     int(PackageStatus.REJECTED): "Rejected",
 }
 PACKAGE_STATUS_NAME: dict[int, str] = {int(s): s.name for s in PackageStatus}
+# How `openworks sync` reports a package's progress, one word per status.
+PACKAGE_PROGRESS: dict[int, str] = {
+    int(PackageStatus.READY): "running",
+    int(PackageStatus.SUCCESS): "succeeded",
+    int(PackageStatus.FAILED): "failed",
+    int(PackageStatus.REJECTED): "rejected",
+}
 WAITING_FOR_APPROVAL = "WAITING FOR APPROVAL"
 # CheckingStatus of a package (null: no check pending).
 CHECKING: dict[int, str] = {
