@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEV_ACCESS_KEY_ID",
     "DEV_ACCESS_KEY_SECRET",
+    "READ_TIMEOUT_RANGE",
     "ConfigError",
     "Settings",
     "configure_logging",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 DEFAULT_ACCOUNT_ID = "1000000000000001"
+READ_TIMEOUT_RANGE = (0.1, 3600.0)  # seconds a client may take to send one request
 DEV_ACCESS_KEY_ID = "openworks-dev-key"
 DEV_ACCESS_KEY_SECRET = "openworks-dev-secret"
 
@@ -110,9 +112,10 @@ class Settings:
     tls_only: bool = False
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.read_timeout) and 0.1 <= self.read_timeout <= 3600):
+        low, high = READ_TIMEOUT_RANGE
+        if not (math.isfinite(self.read_timeout) and low <= self.read_timeout <= high):
             raise ConfigError(
-                f"The read timeout must be 0.1 to 3600 seconds, not {self.read_timeout}."
+                f"The read timeout must be {low:g} to {high:g} seconds, not {self.read_timeout}."
             )
 
     @classmethod

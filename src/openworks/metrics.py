@@ -47,7 +47,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -376,41 +376,32 @@ class DatabaseGauges(Collector):
         )
         if snap is None:
             return
-        packages = GaugeMetricFamily(
-            "openworks_packages", "Deployment packages by status.", labels=["status"]
+        yield _by_label(
+            "openworks_packages", "Deployment packages by status.", ["status"], snap.packages
         )
-        for status, count in snap.packages.items():
-            packages.add_metric([status], count)
-        yield packages
         yield GaugeMetricFamily(
             "openworks_package_queue_depth",
             "READY packages not held by checks or approval: waiting for a worker.",
             value=snap.queue_depth,
         )
-        waiting = GaugeMetricFamily(
+        yield _by_label(
             "openworks_packages_waiting",
             "READY packages held, by reason (checks, approval).",
-            labels=["reason"],
+            ["reason"],
+            snap.waiting,
         )
-        for reason, count in snap.waiting.items():
-            waiting.add_metric([reason], count)
-        yield waiting
-        runs = GaugeMetricFamily(
+        yield _by_label(
             "openworks_check_runs",
             "Pre-deployment check runs by kind (builtin, extension) and status.",
-            labels=["kind", "status"],
+            ["kind", "status"],
+            snap.runs,
         )
-        for (kind, status), count in snap.runs.items():
-            runs.add_metric([kind, status], count)
-        yield runs
-        deliveries = GaugeMetricFamily(
+        yield _by_label(
             "openworks_check_deliveries",
             "Extension webhook deliveries by state (pending, delivered, abandoned).",
-            labels=["state"],
+            ["state"],
+            snap.deliveries,
         )
-        for state, count in snap.deliveries.items():
-            deliveries.add_metric([state], count)
-        yield deliveries
         yield GaugeMetricFamily(
             "openworks_check_deliveries_retrying",
             "Pending webhook deliveries whose last attempt failed (retried with backoff).",
@@ -421,6 +412,16 @@ class DatabaseGauges(Collector):
             "Failed webhook delivery attempts (refused, timed out, non-2xx).",
             value=snap.failed_attempts,
         )
+
+
+def _by_label(
+    name: str, documentation: str, labels: list[str], counts: Mapping[Any, int]
+) -> GaugeMetricFamily:
+    """A gauge with one sample per key of ``counts`` (a label value, or a tuple of them)."""
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for key, count in counts.items():
+        family.add_metric(list(key) if isinstance(key, tuple) else [key], count)
+    return family
 
 
 class _WithoutCreated(Collector):

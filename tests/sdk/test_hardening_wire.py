@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.protocol.signer import sign_acs3, sign_v1, v1_query
+from tests.unit.protocol.vectors import replace_header
 
 from .clients import CallFailed, TeaClient
 from .conftest import DEV_KEY, RunningServer, start_server, unique
@@ -81,13 +82,7 @@ def test_v1_unsigned_action_header_cannot_run_another_operation(guarded: Running
         "FileId": str(file_id),
     }
     raw = sign_v1(DEV_KEY[1], query)
-    swapped = type(raw)(
-        raw.method,
-        raw.path,
-        raw.query_string,
-        {**raw.headers, "x-acs-action": "DeleteFile"},
-        raw.body,
-    )
+    swapped = replace_header(raw, "x-acs-action", "DeleteFile")
     status, headers, body = send(guarded, swapped)
     error = json.loads(body)
     assert (status, error["Code"]) == (400, "InvalidParameter.Conflict")
@@ -101,13 +96,7 @@ def test_v1_unsigned_action_header_cannot_run_another_operation(guarded: Running
 
 def test_v1_unsigned_version_header_is_refused(guarded: RunningServer) -> None:
     raw = sign_v1(DEV_KEY[1], v1_query(DEV_KEY[0], unique("n"), time.time(), "ListProjects"))
-    swapped = type(raw)(
-        raw.method,
-        raw.path,
-        raw.query_string,
-        {**raw.headers, "x-acs-version": "2024-05-18"},
-        raw.body,
-    )
+    swapped = replace_header(raw, "x-acs-version", "2024-05-18")
     status, _, body = send(guarded, swapped)
     assert (status, json.loads(body)["Code"]) == (400, "InvalidParameter.Conflict")
 
@@ -121,9 +110,7 @@ def test_acs3_action_parameter_disagreeing_with_signed_header(guarded: RunningSe
         query={"Action": "DeleteFile"},
         action="ListProjects",
     )
-    raw = type(raw)(
-        raw.method, raw.path, raw.query_string, {**raw.headers, "host": guarded.endpoint}, raw.body
-    )
+    raw = replace_header(raw, "host", guarded.endpoint)
     status, _, body = send(guarded, raw)
     assert (status, json.loads(body)["Code"]) == (400, "InvalidParameter.Conflict")
 

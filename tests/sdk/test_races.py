@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,9 @@ from typing import Any
 import pytest
 
 from .clients import CallFailed, TeaClient
-from .conftest import DEV_KEY, RunningServer, start_server, unique
-from .extension_receiver import SECRET, Receiver
+from .conftest import DEV_KEY, RunningServer, start_server
+from .extension_receiver import Receiver
+from .test_checks import Env, wait_for
 from .test_scale_out import WorkerProcess, executed_ids, shared_database, start_worker
 
 ROUNDS = 20  # events (A) and packages (C) raced
@@ -92,62 +93,19 @@ class CliProcess:
 
 
 @dataclass
-class Cluster:
+class Cluster(Env):
+    """test_checks' Env (its ``server`` and ``tea`` the first API process's) plus the
+    other processes of the cluster."""
+
     apis: list[RunningServer]
     workers: list[WorkerProcess]
     clients: list[TeaClient]
-    receiver: Receiver
-
-    @property
-    def tea(self) -> TeaClient:
-        return self.clients[0]
-
-    def cli(self, *args: str) -> str:
-        done = self.apis[0].cli(*args)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def workspace(self, mode: int = 3, **settings: str) -> int:
-        pid = int(
-            self.tea.call(
-                "CreateProject", ProjectIdentifier=unique("race"), ProjectName="races",
-                ProjectMode=mode,
-            )["Data"]
-        )  # fmt: skip
-        if settings:
-            pairs = [f"{k.replace('_', '.', 1)}={v}" for k, v in settings.items()]
-            self.cli("workspace", "set", str(pid), *pairs)
-        return pid
 
     def silent_extension(self, pid: int) -> str:
         """An extension that acknowledges commit-file events and never answers."""
-        code = unique("ext")
-        self.cli(
-            "extensions", "add", code, "--name", "silent checker", "--events", "commit-file",
-            "--url", self.receiver.url("silent", code), "--secret", SECRET,
-            "--workspace", str(pid),
-        )  # fmt: skip
-        return code
+        return self.extension(pid, "silent", events="commit-file")
 
-    def file(self, pid: int, content: str) -> int:
-        return int(
-            self.tea.call(
-                "CreateFile", ProjectId=pid, FileName=unique("f"), FileType=10, Content=content
-            )["Data"]
-        )
-
-    def deployment(self, pid: int, dep: int) -> dict[str, Any]:
-        return dict(self.tea.call("GetDeployment", ProjectId=pid, DeploymentId=dep)["Data"])
-
-    def final(self, pid: int, dep: int, timeout: float = 20) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            data = self.deployment(pid, dep)
-            if data["Deployment"]["Status"] != 0 or time.monotonic() > deadline:
-                return data
-            time.sleep(0.05)
-
-    def messages(self, pid: int) -> dict[int, dict[str, Any]]:
+    def first_messages(self, pid: int) -> dict[int, dict[str, Any]]:
         """The first webhook message of each file of the workspace, by FileId."""
         with self.receiver.lock:
             found = [d.message for d in self.receiver.deliveries]
@@ -169,19 +127,11 @@ class Cluster:
         return {n["NodeName"] for n in data["Nodes"]}
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def all_messages(cluster: Cluster, pid: int, count: int) -> dict[int, dict[str, Any]]:
     """The webhook messages of the workspace's files, once all ``count`` have come."""
-    return dict(wait_for(lambda: len(found := cluster.messages(pid)) == count and found))
+    return dict(
+        wait_for(lambda: len(found := cluster.first_messages(pid)) == count and found, timeout=20)
+    )
 
 
 def outcome(client: TeaClient, action: str, params: dict[str, Any]) -> str:
@@ -203,7 +153,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         workers = [start_worker(tmp, url, apis[0].env, str(n)) for n in range(2)]
         clients = [TeaClient(api.endpoint, *DEV_KEY) for api in apis]
-        yield Cluster(apis, workers, clients, receiver)
+        yield Cluster(apis[0], receiver, clients[0], apis, workers, clients)
     finally:
         receiver.stop()
         for w in workers:

@@ -24,7 +24,7 @@ from tests.dbutil import fresh_database_url, postgres_base
 
 from .clients import TeaClient
 from .conftest import DEV_KEY, free_port, start_server, wait_healthy
-from .test_scale_out import worker_env
+from .test_scale_out import WorkerProcess, worker_env
 
 KEY_A = "server-key-A-" + "a" * 40
 KEY_B = "server-key-B-" + "b" * 40
@@ -32,22 +32,10 @@ MISMATCH = "the server key does not open the secrets in this database"
 
 
 @dataclass
-class Host:
+class Host(WorkerProcess):
+    """A started ``openworks serve`` (log and stop as for a worker process)."""
+
     port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def new_database(tmp: Path, name: str) -> str:
@@ -64,7 +52,7 @@ def launch(tmp: Path, url: str, env: dict[str, str], name: str) -> Host:
              "--database-url", url],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
-    return Host(port, process, log_path)
+    return Host(process, log_path, port)
 
 
 def start_together(tmp: Path, url: str, env: dict[str, str], count: int, name: str) -> None:

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from openworks.config import ConfigError, Settings, configure_logging, is_loopback
+from openworks.config import (
+    READ_TIMEOUT_RANGE,
+    ConfigError,
+    Settings,
+    configure_logging,
+    is_loopback,
+)
 
 from . import main
 from .common import DATABASE_URL, PORT, BoundedInt, Seconds
@@ -66,7 +72,7 @@ __all__ = ["serve"]
     "--read-timeout",
     envvar="OPENWORKS_READ_TIMEOUT",
     default=None,
-    type=Seconds(0.1, 3600),
+    type=Seconds(*READ_TIMEOUT_RANGE),
     help="Seconds a client has to send a whole request, headers and body, before the "
     "server answers 408 and closes the connection. Default 10.",
 )
