@@ -10,7 +10,9 @@ adds two limits per request on a connection::
                                                    application reads the body, it sees
                                                    the client disconnect)
 
-Idle keep-alive connections stay uvicorn's business (``timeout_keep_alive``). Together
+Idle keep-alive connections stay uvicorn's business: ``timeout_keep_alive`` is
+:data:`KEEP_ALIVE_SECONDS` (uvicorn's own 5 s races the SDKs' connection pools: a pooled
+connection reused just as the server closes it fails with "connection reset"). Together
 with the pipeline taking its in-flight slot only after the body arrived (server/pipeline.py),
 a client that sends slowly holds only its own connection, never a share of the server.
 """
@@ -25,6 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
+    "KEEP_ALIVE_SECONDS",
     "PROTOCOL",
     "GuardedHttpToolsProtocol",
     "configure",
@@ -32,6 +35,11 @@ __all__ = [
 ]
 
 DEFAULT_MAX_HEADER_BYTES = 128 * 1024
+KEEP_ALIVE_SECONDS = 60
+"""How long an idle keep-alive connection stays open (common load balancers' idle timeout).
+The SDKs keep one pool per endpoint for the whole process (darabonba, requests): with
+uvicorn's 5 s default a call made about 5 s after the previous one could pick a connection
+the server was closing at that instant and fail with "connection reset by peer"."""
 
 _RESPONSES = {
     408: b"HTTP/1.1 408 Request Timeout\r\n",

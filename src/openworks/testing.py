@@ -107,7 +107,7 @@ class OpenworksServer:
 
         from openworks.config import Settings
         from openworks.server import build_service, create_app
-        from openworks.serving import PROTOCOL
+        from openworks.serving import KEEP_ALIVE_SECONDS, PROTOCOL
         from openworks.store.identity import new_key_pair
 
         self.access_key_id, self.access_key_secret = new_key_pair()
@@ -130,6 +130,7 @@ class OpenworksServer:
             "access_log": False,
             "lifespan": "on",
             "http": PROTOCOL,
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         }
         if self.tls:
             from openworks import tls

@@ -266,6 +266,7 @@ def serve(
         "access_log": False,
         "log_level": log_level,
         "http": serving.PROTOCOL,
+        "timeout_keep_alive": serving.KEEP_ALIVE_SECONDS,
         "log_config": uvicorn_log_config(settings.log_format),
     }
     if settings.processes == 1:
