@@ -9,6 +9,14 @@ reported.
 * ``tea-v2``  the same SDK with ``signature_algorithm='v2'`` (HMAC-SHA1, signature v1)
 * ``legacy``  ``aliyun-python-sdk-core`` + ``aliyun-python-sdk-dataworks-public`` request
               classes (HMAC-SHA1, ``do_action_with_exception``)
+
+Version 2024-05-18 (:data:`DIALECTS_2024`, :func:`make_client_2024`):
+
+* ``tea``     ``alibabacloud-dataworks-public20240518``, default ACS3-HMAC-SHA256 signing
+* ``tea-v2``  the same SDK with ``signature_algorithm='v2'``
+* ``common``  ``aliyun-python-sdk-core``'s ``CommonRequest`` at version 2024-05-18 (RPC,
+              HMAC-SHA1; the legacy SDK has no 2024 request classes). List and object
+              parameters are sent as compact JSON text, as the Tea SDK does.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DIALECTS = ("tea", "tea-v2", "legacy")
+DIALECTS_2024 = ("tea", "tea-v2", "common")
 
 
 class CallFailed(Exception):
@@ -45,10 +54,12 @@ class TeaClient:
     secret: str
     v2: bool = False
     security_token: str | None = None
+    package: str = "alibabacloud_dataworks_public20200518"
 
     def __post_init__(self) -> None:
-        from alibabacloud_dataworks_public20200518.client import Client
         from alibabacloud_tea_openapi.models import Config
+
+        Client = importlib.import_module(f"{self.package}.client").Client
 
         config = Config(
             access_key_id=self.key_id,
@@ -62,8 +73,7 @@ class TeaClient:
         self.sdk = Client(config)
 
     def call(self, action: str, **params: Any) -> dict[str, Any]:
-        from alibabacloud_dataworks_public20200518 import models
-
+        models = importlib.import_module(f"{self.package}.models")
         request = getattr(models, f"{action}Request")().from_map(params)
         try:
             response = getattr(self.sdk, snake(action))(request)
@@ -131,4 +141,47 @@ def make_client(dialect: str, endpoint: str, key_id: str, secret: str) -> TeaCli
         return TeaClient(endpoint, key_id, secret, v2=True)
     if dialect == "legacy":
         return LegacyClient(endpoint, key_id, secret)
+    raise ValueError(dialect)
+
+
+@dataclass
+class Tea2024Client(TeaClient):
+    """The 2024-05-18 Tea SDK: ``call("GetNode", Id="12")`` with wire names and values."""
+
+    package: str = "alibabacloud_dataworks_public20240518"
+
+
+@dataclass
+class CommonClient2024(LegacyClient):
+    """``aliyun-python-sdk-core``'s CommonRequest at version 2024-05-18."""
+
+    def request(self, action: str, **params: Any) -> Any:
+        from aliyunsdkcore.request import CommonRequest
+
+        request = CommonRequest(
+            domain=self.endpoint,
+            version="2024-05-18",
+            action_name=action,
+            product="dataworks-public",
+        )
+        request.set_protocol_type("http")
+        request.set_method("POST")
+        for name, value in params.items():
+            if isinstance(value, list | dict):
+                value = json.dumps(value, separators=(",", ":"))
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            request.add_query_param(name, str(value))
+        return request
+
+
+def make_client_2024(
+    dialect: str, endpoint: str, key_id: str, secret: str
+) -> Tea2024Client | CommonClient2024:
+    if dialect == "tea":
+        return Tea2024Client(endpoint, key_id, secret)
+    if dialect == "tea-v2":
+        return Tea2024Client(endpoint, key_id, secret, v2=True)
+    if dialect == "common":
+        return CommonClient2024(endpoint, key_id, secret)
     raise ValueError(dialect)

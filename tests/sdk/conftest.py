@@ -17,7 +17,16 @@ import pytest
 
 from tests.dbutil import fresh_database_url, postgres_base
 
-from .clients import DIALECTS, LegacyClient, TeaClient, make_client
+from .clients import (
+    DIALECTS,
+    DIALECTS_2024,
+    CommonClient2024,
+    LegacyClient,
+    Tea2024Client,
+    TeaClient,
+    make_client,
+    make_client_2024,
+)
 
 DEV_KEY = ("openworks-dev-key", "openworks-dev-secret")
 _counter = itertools.count(1)
@@ -132,6 +141,22 @@ def dialect(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def client(server: RunningServer, dialect: str) -> TeaClient | LegacyClient:
     return make_client(dialect, server.endpoint, *DEV_KEY)
+
+
+@pytest.fixture(params=DIALECTS_2024)
+def dialect_2024(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def client24(server: RunningServer, dialect_2024: str) -> Tea2024Client | CommonClient2024:
+    """A 2024-05-18 client of each kind (Tea ACS3, Tea v2, core CommonRequest)."""
+    return make_client_2024(dialect_2024, server.endpoint, *DEV_KEY)
+
+
+@pytest.fixture
+def tea24(server: RunningServer) -> Tea2024Client:
+    return Tea2024Client(server.endpoint, *DEV_KEY)
 
 
 @pytest.fixture

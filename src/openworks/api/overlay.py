@@ -44,6 +44,9 @@ class Op:
     rule: Rule
     required: frozenset[str] = frozenset()
     """Parameters the server requires that the contract declares optional."""
+    project_param: str = "ProjectId"
+    """The parameter that names the workspace (2024's GetProject, UpdateProject... say
+    ``Id``): the workspace the permission rule is checked in."""
 
 
 def _empty() -> Mapping[str, Any]:

@@ -112,8 +112,10 @@ def resolve(action: str, version: str) -> Operation:
     raise invalid_version(version)
 
 
-def project_ref(params: Params) -> ProjectRef:
-    return ProjectRef(params.get("ProjectId"), params.get("ProjectIdentifier"))
+def project_ref(params: Params, key: str = "ProjectId") -> ProjectRef:
+    """The workspace a call names: ``key`` (ProjectId, or 2024's ``Id`` on project
+    operations) and/or ProjectIdentifier."""
+    return ProjectRef(params.get(key), params.get("ProjectIdentifier"))
 
 
 def page_of(params: Params, default_size: int = 10, max_size: int = PAGE_SIZE_MAX) -> Page:
@@ -148,7 +150,7 @@ def dispatch(operation: Operation, call: Call, params: Params) -> dict[str, Any]
     try:
         # Every operation runs under its permission rule (the version's overlay); fail closed.
         writes = not operation.is_read
-        ref = project_ref(params)
+        ref = project_ref(params, operation.project_param)
         with enforcing(call.core, call.principal, operation.name, ref, writes, operation.rule):
             result = handler(call, params)
     except DomainError as err:

@@ -63,6 +63,8 @@ class Operation:
     response: dict[str, Any]
     is_read: bool
     rule: Rule
+    project_param: str = "ProjectId"
+    """The parameter naming the workspace the rule is checked in (see ``overlay.Op``)."""
 
 
 def contract_files(version: str) -> tuple[Path, ...]:
@@ -102,7 +104,13 @@ def build(overlay: Overlay, entries: Mapping[str, Mapping[str, Any]]) -> dict[st
             raise ValueError(f"{overlay.version} {name} requires undeclared parameters {extra}")
         params = tuple(overlay.params.spec(p, p["name"] in op.required) for p in entry["params"])
         table[name] = Operation(
-            name, overlay.version, params, entry["response"], op.access is Access.READ, op.rule
+            name,
+            overlay.version,
+            params,
+            entry["response"],
+            op.access is Access.READ,
+            op.rule,
+            op.project_param,
         )
     return table
 

@@ -152,7 +152,8 @@ class ParamSpec:
     type: str
     required: bool = False
     one_of: tuple[str, ...] | None = None
-    items: Mapping[str, str] | None = None
+    items: Mapping[str, str] | str | None = None
+    """A ``list``'s elements: objects with these typed fields, or scalars of one type."""
     max_length: int = 1_048_576
     bits: int = 64
     minimum: int | None = None
@@ -162,8 +163,9 @@ class ParamSpec:
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
             raise ValueError(f"unknown parameter type {self.type!r} for {self.name}")
-        if self.items is not None and not set(self.items.values()) <= _ITEM_TYPES:
-            raise ValueError(f"unknown item field type in {self.name}: {dict(self.items)}")
+        kinds = {self.items} if isinstance(self.items, str) else set((self.items or {}).values())
+        if not kinds <= _ITEM_TYPES:
+            raise ValueError(f"unknown item type in {self.name}: {self.items!r}")
         if self.bits not in (32, 64):
             raise ValueError(f"{self.name}: bits must be 32 or 64, not {self.bits}")
         low, high = int_range(self.bits, self.minimum, self.maximum)
@@ -291,6 +293,8 @@ def _to_list(spec: ParamSpec, text: str) -> list[object]:
         raise invalid_parameter(spec.name, f"must have at most {spec.max_items} elements")
     if spec.items is None:
         return value
+    if isinstance(spec.items, str):
+        return [_scalar_item(spec, spec.items, index, v) for index, v in enumerate(value, 1)]
     result: list[object] = []
     for index, element in enumerate(value, start=1):
         if not isinstance(element, dict):
@@ -307,6 +311,25 @@ def _to_list(spec: ParamSpec, text: str) -> list[object]:
             kept[field] = field_value
         result.append(kept)
     return result
+
+
+def _scalar_item(spec: ParamSpec, kind: str, index: int, value: object) -> object:
+    """One element of a list of scalars. A ``str`` element may arrive as a JSON integer
+    (ids were Long before the 2024 SDK 8.0.0): it becomes its decimal text."""
+    if kind == "str" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        low, high = spec.bounds
+        if not low <= value <= high:
+            raise invalid_parameter(spec.name, f"element {index} must be between {low} and {high}")
+        return value
+    if not _item_ok(kind, value):
+        raise invalid_parameter(spec.name, f"element {index} must be of type {kind}")
+    if isinstance(value, str) and len(value) > spec.max_length:
+        raise invalid_parameter(
+            spec.name, f"element {index} must be at most {spec.max_length} characters"
+        )
+    return value
 
 
 def _to_dict(name: str, text: str) -> dict[str, object]:

@@ -1,26 +1,143 @@
-"""The overlay of DataWorks 2024-05-18 over ``contracts/2024-05-18.json``: an empty face.
+"""The overlay of DataWorks 2024-05-18 over ``contracts/2024-05-18.json``.
 
-The contract holds 89 operations; none is served yet, so every 2024-05-18 call answers
-``InvalidApi.NotFound`` (404), as for an action the version does not have. Serving one is a
-line in :data:`OPERATIONS` (read or write, permission rule, parameters required beyond the
-contract), the bounds of its parameters in :data:`PARAMS` (every ``int`` parameter named in
-``long`` or ``integer``) and a handler registered with
-``@handles("Name", version="2024-05-18")``. Several names (GetProject, ListProjects,
-GetNode...) mean other operations than in 2020-05-18: their lines here are their own.
+Serving an operation is a line in :data:`OPERATIONS` (read or write, permission rule,
+parameters required beyond the contract, the parameter naming the workspace), the bounds of
+its parameters in :data:`PARAMS` and a handler registered with
+``@handles("Name", version="2024-05-18")`` (``openworks.api.v2024``). Several names
+(GetProject, ListProjects, GetNode...) mean other operations than in 2020-05-18: their lines
+here are their own. The 2020 DataStudio operations this version still carries take their
+2020 lines (:data:`LEGACY_RENAMED` maps the two renamed package reads).
+
+Groups served (the contract's ``group``): project, member, node, workflow_definition,
+pipeline, legacy_datastudio. Resources, functions, snapshots, scheduler tasks and
+cross-project runs have no line yet: they answer ``InvalidApi.NotFound``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..overlay import Op, Overlay, ParamRules
+from openworks.core.roles import Permission as P
+from openworks.core.roles import Rule
 
-__all__ = ["OPERATIONS", "OVERLAY", "PARAMS", "VERSION"]
+from ..overlay import Access, Op, Overlay, ParamRules
+from . import v2020_05_18 as v2020
+
+__all__ = ["LEGACY_RENAMED", "OPERATIONS", "OVERLAY", "PARAMS", "VERSION"]
 
 VERSION = "2024-05-18"
 
-OPERATIONS: Mapping[str, Op] = {}
+READ, WRITE = Access.READ, Access.WRITE
+_READ = Op(READ, Rule(P.READ))
+_DEVELOP = Op(WRITE, Rule(P.DEVELOP))
+_MANAGE = Op(WRITE, Rule(P.MANAGE))
 
-PARAMS = ParamRules()
+# 2024 name -> the 2020 operation it is, wire-identical apart from the version.
+LEGACY_RENAMED: Mapping[str, str] = {
+    "GetDeploymentPackage": "GetDeployment",
+    "ListDeploymentPackages": "ListDeployments",
+}
+_LEGACY = (
+    "SubmitFile",
+    "DeployFile",
+    "CreateFile",
+    "UpdateFile",
+    "GetFile",
+    "ListFiles",
+    "DeleteFile",
+    "ListFileVersions",
+    "GetFileVersion",
+    "CreateFolder",
+    "UpdateFolder",
+    "GetFolder",
+    "ListFolders",
+    "DeleteFolder",
+    "CreateBusiness",
+    "GetBusiness",
+    "ListBusiness",
+    "UpdateBusiness",
+    "DeleteBusiness",
+    "GetIDEEventDetail",
+    "UpdateIDEEventResult",
+    "EstablishRelationTableToBusiness",
+    "CreateResourceFile",
+    "CreateUdfFile",
+    "UpdateUdfFile",
+)
+
+OPERATIONS: Mapping[str, Op] = {
+    # -- project: the workspace is named by Id -------------------------------------------
+    "CreateProject": Op(WRITE, Rule(P.ACCOUNT_WRITE)),
+    "ListProjects": Op(READ, Rule(P.ACCOUNT_READ)),
+    "GetProject": Op(READ, Rule(P.READ), project_param="Id"),
+    "UpdateProject": Op(WRITE, Rule(P.MANAGE), project_param="Id"),
+    "DeleteProject": Op(WRITE, Rule(P.MANAGE), project_param="Id"),
+    # -- member ------------------------------------------------------------------------------
+    "ListProjectMembers": _READ,
+    "GetProjectMember": _READ,
+    "ListProjectRoles": _READ,
+    "GetProjectRole": _READ,
+    "CreateProjectMember": _MANAGE,
+    "DeleteProjectMember": _MANAGE,
+    "GrantMemberProjectRoles": _MANAGE,
+    "RevokeMemberProjectRoles": _MANAGE,
+    # -- node (a node is a file) -----------------------------------------------------------
+    "CreateNode": _DEVELOP,
+    "UpdateNode": _DEVELOP,
+    "DeleteNode": _DEVELOP,
+    "MoveNode": _DEVELOP,
+    "RenameNode": _DEVELOP,
+    # GetNode's ProjectId is optional (SDK 9.11.0): the handler checks the node's workspace
+    "GetNode": _READ,
+    "ListNodes": _READ,
+    "ListNodeDependencies": _READ,
+    # -- workflow definitions (business flows) ------------------------------------------
+    "CreateWorkflowDefinition": _DEVELOP,
+    "ImportWorkflowDefinition": _DEVELOP,
+    "UpdateWorkflowDefinition": _DEVELOP,
+    "DeleteWorkflowDefinition": _DEVELOP,
+    "MoveWorkflowDefinition": _DEVELOP,
+    "RenameWorkflowDefinition": _DEVELOP,
+    "GetWorkflowDefinition": _READ,
+    "ListWorkflowDefinitions": _READ,
+    # -- pipeline runs: developers create and advance them; the PROD stage needs the
+    # deploy permission, checked by core when that stage is executed ---------------------
+    "CreatePipelineRun": _DEVELOP,
+    "ExecPipelineRunStage": _DEVELOP,
+    "AbolishPipelineRun": _DEVELOP,
+    "GetPipelineRun": _READ,
+    "ListPipelineRuns": _READ,
+    "ListPipelineRunItems": _READ,
+    # -- the 2020 DataStudio operations still in 2024 ------------------------------------
+    **{name: v2020.OPERATIONS[name] for name in _LEGACY},
+    **{name: v2020.OPERATIONS[old] for name, old in LEGACY_RENAMED.items()},
+    # new in 2024: the files of packages (the items of ListDeploymentPackages' packages)
+    "ListDeploymentPackageFiles": _READ,
+}
+
+PARAMS = ParamRules(
+    long=frozenset(
+        {
+            *v2020.LONG,
+            "Id",  # GetProject / UpdateProject / DeleteProject / GetTask: Long
+            "WorkflowId",
+            "DeploymentEnvironmentId",
+            "CreateTimeFrom",
+            "CreateTimeTo",
+            "CommitTimeFrom",
+            "CommitTimeTo",
+            "SolutionId",
+        }
+    ),
+    integer=frozenset({*v2020.INTEGER, "ChangeType", "CommitStatus"}),
+    ranges={"PageNumber": (1, v2020.PAGE_NUMBER_MAX), "PageSize": (1, v2020.PAGE_SIZE_MAX)},
+    int_lists=v2020.INT_LISTS,
+    max_items={"Tags": v2020.MAX_TAGS, "AliyunResourceTags": v2020.MAX_TAGS},
+    text_limits={**v2020.TEXT_LIMITS, "Name": 256, "DisplayName": 256, "Code": 128},
+    long_text=frozenset({*v2020.LONG_TEXT, "Spec", "Description"}),
+    text_limit=4_096,
+    long_text_limit=1_048_576,
+    list_items=v2020.MAX_LIST_ITEMS,
+)
 
 OVERLAY = Overlay(version=VERSION, operations=OPERATIONS, params=PARAMS)
