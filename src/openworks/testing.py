@@ -11,6 +11,8 @@ Installed with ``pip install openworks[testing]`` and loaded automatically (entr
          │                               mode instant, no forced failures, seed 0 or the
          │                               ``@pytest.mark.openworks_seed(n)`` value)
          ├── dataworks_client            alibabacloud_dataworks_public20200518 Client
+         ├── dataworks_client_2024       alibabacloud_dataworks_public20240518 Client (the
+         │                               same server: nodes, pipeline runs; one history)
          ├── legacy_dataworks_client     aliyunsdkcore AcsClient (endpoint registered for
          │                               product dataworks-public, region cn-shanghai)
          └── dataworks_workspace         ProjectId (int) of a fresh standard-mode workspace
@@ -54,6 +56,7 @@ __all__ = [
     "ControlError",
     "OpenworksServer",
     "dataworks_client",
+    "dataworks_client_2024",
     "dataworks_workspace",
     "legacy_dataworks_client",
     "openworks_server",
@@ -239,7 +242,18 @@ class OpenworksServer:
         return create_project(self.service.core, Principal(account, account, "root"), spec)
 
     def dataworks_client(self) -> Any:
+        """The 2020-05-18 Tea SDK client (``alibabacloud_dataworks_public20200518``)."""
         from alibabacloud_dataworks_public20200518.client import Client
+
+        return Client(self._tea_config())
+
+    def dataworks_client_2024(self) -> Any:
+        """The 2024-05-18 Tea SDK client (``alibabacloud_dataworks_public20240518``)."""
+        from alibabacloud_dataworks_public20240518.client import Client
+
+        return Client(self._tea_config())
+
+    def _tea_config(self) -> Any:
         from alibabacloud_tea_openapi.models import Config
 
         config = Config(
@@ -252,7 +266,7 @@ class OpenworksServer:
             config.ca = str(self.ca_file)
         else:
             config.protocol = "HTTP"
-        return Client(config)
+        return config
 
     def legacy_dataworks_client(self) -> Any:
         from aliyunsdkcore.client import AcsClient
@@ -329,6 +343,12 @@ def openworks_server(
 def dataworks_client(openworks_server: OpenworksServer) -> Any:
     """``alibabacloud_dataworks_public20200518.client.Client`` for the test server."""
     return openworks_server.dataworks_client()
+
+
+@pytest.fixture
+def dataworks_client_2024(openworks_server: OpenworksServer) -> Any:
+    """``alibabacloud_dataworks_public20240518.client.Client`` for the test server."""
+    return openworks_server.dataworks_client_2024()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
-from openworks.api import operations
+from openworks.api import VERSIONS, table
 from openworks.config import ConfigError, Settings
 from openworks.protocol.throttle import InflightGate, Limiter, MemoryLimiter, overloaded
 from openworks.protocol.throttle_config import ThrottleConfigError, load_policy
@@ -33,7 +33,9 @@ def build_limiter(settings: Settings) -> Limiter | None:
     Raises :class:`~openworks.config.ConfigError` for an unusable ``--throttle`` value.
     """
     try:
-        policy = load_policy(settings.throttle, known_operations=operations().keys())
+        # an operation limit applies to its action name in every version that has it
+        known = {name for version in VERSIONS for name in table(version)}
+        policy = load_policy(settings.throttle, known_operations=known)
     except ThrottleConfigError as err:
         raise ConfigError(str(err)) from err
     if settings.max_inflight < 0:
