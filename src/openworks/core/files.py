@@ -25,6 +25,8 @@ from .ports import FileFilter, Page, Tx
 
 __all__ = [
     "SCHEDULE_DEFAULTS",
+    "add_file",
+    "change_file",
     "create_file",
     "find_file",
     "get_file",
@@ -174,6 +176,41 @@ def _unique_name(tx: Tx, project: Project, name: str, file_id: int | None) -> No
         )
 
 
+def add_file(
+    tx: Tx,
+    project: Project,
+    principal: Principal,
+    file_type: int,
+    changes: Mapping[str, Any],
+    now: int,
+    config: Mapping[str, Any] | None = None,
+) -> File:
+    """Insert a new file in the caller's transaction; ``config`` adds configuration keys
+    kept verbatim beside the schedule fields (the FlowSpec extras of a 2024 node)."""
+    name = changes.get("FileName") or ""
+    _check_name(name)
+    if not is_known(file_type):
+        raise Invalid("Invalid.Param", f"FileType {file_type} is not a supported file type.")
+    _unique_name(tx, project, name, None)
+    file = File(
+        id=0,
+        project_id=project.id,
+        name=name,
+        file_type=file_type,
+        owner=principal.user_id,
+        create_user=principal.user_id,
+        create_time=now,
+        config={**SCHEDULE_DEFAULTS, **(config or {})},
+    )
+    _apply(file, changes, principal, now)
+    _place(tx, project, principal, file, changes, now)
+    file.id = tx.insert_file(file)
+    if file.auto_parsing:
+        apply_auto_parsing(tx, project, file, changes, now)
+        tx.update_file(file)
+    return file
+
+
 def create_file(
     core: Core, principal: Principal, ref: ProjectRef, file_type: int, changes: Mapping[str, Any]
 ) -> int:
@@ -184,24 +221,7 @@ def create_file(
     now = core.clock()
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
-        _unique_name(tx, project, name, None)
-        file = File(
-            id=0,
-            project_id=project.id,
-            name=name,
-            file_type=file_type,
-            owner=principal.user_id,
-            create_user=principal.user_id,
-            create_time=now,
-            config=dict(SCHEDULE_DEFAULTS),
-        )
-        _apply(file, changes, principal, now)
-        _place(tx, project, principal, file, changes, now)
-        file.id = tx.insert_file(file)
-        if file.auto_parsing:
-            apply_auto_parsing(tx, project, file, changes, now)
-            tx.update_file(file)
-        return file.id
+        return add_file(tx, project, principal, file_type, changes, now).id
 
 
 def find_file(tx: Tx, project: Project, file_id: int | None, node_id: int | None = None) -> File:
@@ -221,6 +241,26 @@ def find_file(tx: Tx, project: Project, file_id: int | None, node_id: int | None
     return file
 
 
+def change_file(
+    tx: Tx,
+    project: Project,
+    principal: Principal,
+    file: File,
+    changes: Mapping[str, Any],
+    now: int,
+) -> None:
+    """Apply ``changes`` to a live file in the caller's transaction (UpdateFile's rules)."""
+    if file.deleted_status != DeletedStatus.NORMAL:
+        raise Invalid("Invalid.File.Deleted", f"The file {file.id} has been deleted.")
+    if changes.get("FileName") is not None:
+        _check_name(changes["FileName"])
+        _unique_name(tx, project, changes["FileName"], file.id)
+    _apply(file, changes, principal, now)
+    _place(tx, project, principal, file, changes, now)
+    apply_auto_parsing(tx, project, file, changes, now)
+    tx.update_file(file)
+
+
 def update_file(
     core: Core, principal: Principal, ref: ProjectRef, file_id: int, changes: Mapping[str, Any]
 ) -> None:
@@ -229,15 +269,7 @@ def update_file(
     now = core.clock()
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
-        file = find_file(tx, project, file_id)
-        if file.deleted_status != DeletedStatus.NORMAL:
-            raise Invalid("Invalid.File.Deleted", f"The file {file_id} has been deleted.")
-        if changes.get("FileName") is not None:
-            _unique_name(tx, project, changes["FileName"], file.id)
-        _apply(file, changes, principal, now)
-        _place(tx, project, principal, file, changes, now)
-        apply_auto_parsing(tx, project, file, changes, now)
-        tx.update_file(file)
+        change_file(tx, project, principal, find_file(tx, project, file_id), changes, now)
 
 
 def get_file(

@@ -30,6 +30,7 @@ from .model import Principal, Project
 from .ports import Page, Tx
 
 __all__ = [
+    "change_business",
     "create_business",
     "create_folder",
     "delete_business",
@@ -37,6 +38,7 @@ __all__ = [
     "folder_ids",
     "get_business",
     "get_folder",
+    "insert_business",
     "list_business",
     "list_folders",
     "place_file",
@@ -311,6 +313,42 @@ def _rename_business(tx: Tx, project: Project, business_id: int, name: str, now:
     tx.update_business(business)
 
 
+def change_business(
+    tx: Tx,
+    project: Project,
+    business_id: int,
+    name: str | None,
+    description: str | None,
+    owner: str | None,
+    now: int,
+) -> None:
+    """Rename (with its folders) and edit a workflow in the caller's transaction."""
+    if name is not None:
+        _rename_business(tx, project, business_id, name, now)
+    business = _find_business(tx, project, business_id)
+    if description is not None:
+        business.description = description
+    if owner:
+        business.owner = owner
+    business.modify_time = now
+    tx.update_business(business)
+
+
+def insert_business(
+    tx: Tx,
+    project: Project,
+    principal: Principal,
+    name: str,
+    description: str,
+    use_type: str,
+    now: int,
+) -> int:
+    """Create a workflow (and its folder row) in the caller's transaction."""
+    check_segment(name, "BusinessName")
+    _unique_business_name(tx, project, name, None)
+    return _insert_business(tx, project, name, principal.user_id, description, use_type, now).id
+
+
 def update_business(
     core: Core,
     principal: Principal,
@@ -322,16 +360,7 @@ def update_business(
 ) -> None:
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
-        now = core.clock()
-        if name is not None:
-            _rename_business(tx, project, business_id, name, now)
-        business = _find_business(tx, project, business_id)
-        if description is not None:
-            business.description = description
-        if owner:
-            business.owner = owner
-        business.modify_time = now
-        tx.update_business(business)
+        change_business(tx, project, business_id, name, description, owner, core.clock())
 
 
 def _delete_business(tx: Tx, project: Project, business_id: int) -> None:
