@@ -17,13 +17,8 @@ from typing import Any
 
 import orjson
 
-from openworks.core.flowspec import (
-    DEFAULT_VERSION,
-    command_of,
-    file_node,
-    node_text,
-    version_node,
-)
+from openworks.core.flowspec_fields import DEFAULT_VERSION, command_of
+from openworks.core.flowspec_render import file_node, node_text, version_node
 from openworks.core.folder_model import Business
 from openworks.core.model import File, FileVersion, Project
 
