@@ -1,4 +1,7 @@
-"""File operations: CreateFile, UpdateFile, GetFile, ListFiles, DeleteFile, and versions."""
+"""File operations: CreateFile, UpdateFile, GetFile, ListFiles, DeleteFile, and versions.
+
+The same functions serve these operations at 2024-05-18 (``api/v2024/legacy.py``); ListFiles
+there also takes ``CommitStatus``."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from openworks.core.folder_paths import parse_path
 from openworks.core.ports import FileFilter
 from openworks.presenters.file import file_summary, file_version
 from openworks.presenters.node import node_configuration
+from openworks.protocol.errors import invalid_parameter
 
 from .registry import Call, Params, handles, page_of, paged, project_ref
 
@@ -84,6 +88,15 @@ def _folder_filter(text: str | None) -> str | None:
         return text
 
 
+def _commit_status(p: Params) -> int | None:
+    """2024's CommitStatus filter (the 2020 operation declares no such parameter, so it
+    never arrives there): 0 = changed since the last commit, 1 = committed."""
+    status: int | None = p.get("CommitStatus")
+    if status not in (None, 0, 1):
+        raise invalid_parameter("CommitStatus", "must be 0 (uncommitted) or 1 (committed)")
+    return status
+
+
 @handles("ListFiles")
 def list_files(call: Call, p: Params) -> dict[str, Any]:
     page = page_of(p)
@@ -97,6 +110,7 @@ def list_files(call: Call, p: Params) -> dict[str, Any]:
         owner=p.get("Owner"),
         last_edit_user=p.get("LastEditUser"),
         use_type=p.get("UseType"),
+        commit_status=_commit_status(p),
     )
     found, total = files.list_files(call.core, call.principal, project_ref(p), flt, page)
     need_content = bool(p.get("NeedContent"))

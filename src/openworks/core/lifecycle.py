@@ -24,6 +24,18 @@ Packages (Status / hold / CheckingStatus; environments LOCAL 0, DEV 1, PROD 2)::
    READY 0, hold "approval" ── reject ─▶ REJECTED 6
    READY 0, any hold ── fail_after_crash ─▶ FAILED 2
 
+A package of a pipeline run (``await_stage``, :mod:`openworks.core.pipeline_runs`) waits for
+its deploy stage: where the diagram releases it (checks passed, or no checks) it is held
+"stage" instead, and a failed check blocks it whatever its target::
+
+   READY 0, hold "stage" ── release_stage ─▶ READY 0, hold "approval" (to PROD, required)
+                                        └──▶ READY 0, hold — (worker)
+
+Every transition that settles a package of a run (checks passed or failed, executed,
+failed, rejected) then calls the run hook (:func:`install_run_hook`, installed by
+:func:`openworks.core.pipeline_runs.install`) in the same transaction, which refreshes
+the run's status and advances an Auto run.
+
 Items: UNPUBLISHED 0 ─▶ SUCCESS 1 | ERROR 2 (commit) | DEPLOY_ERROR 4 (deploy) | REJECT 6
 (or the item status a forced failure names). Versions (see
 :class:`openworks.core.model.VersionStatus`)::
@@ -62,7 +74,7 @@ the one gate today; a gate that holds packages also needs the worker's claim to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .context import Gate
@@ -73,6 +85,7 @@ from .model import (
     CheckingStatus,
     DeletedStatus,
     Env,
+    File,
     FileVersion,
     Item,
     ItemStatus,
@@ -87,24 +100,48 @@ from .ports import Tx
 __all__ = [
     "HOLD_APPROVAL",
     "HOLD_CHECKS",
+    "HOLD_STAGE",
     "STALE",
+    "RunHook",
     "approve",
     "checks_failed",
     "checks_passed",
     "created",
+    "delete_for_good",
     "execute",
     "fail",
     "fail_after_crash",
     "hold_for_approval",
     "hold_for_checks",
+    "hold_for_stage",
+    "install_run_hook",
     "lock",
     "node_outputs",
     "reject",
+    "release_stage",
     "start_deploy",
 ]
 
 HOLD_CHECKS = "checks"
 HOLD_APPROVAL = "approval"
+HOLD_STAGE = "stage"
+
+RunHook = Callable[[Tx, Package], None]
+_RUN_HOOK: list[RunHook] = []
+
+
+def install_run_hook(hook: RunHook) -> None:
+    """Call ``hook(tx, package)`` whenever a package of a pipeline run settles (the last
+    installed wins; one per process, see :func:`openworks.core.pipeline_runs.install`)."""
+    _RUN_HOOK[:] = [hook]
+
+
+def _settled(tx: Tx, package: Package) -> None:
+    if package.run_id is not None:
+        for hook in _RUN_HOOK:
+            hook(tx, package)
+
+
 STALE = "The package is stale"
 INTERNAL_ERROR = "Internal error while executing the package; see the server log."
 
@@ -220,23 +257,44 @@ def hold_for_checks(tx: Tx, package: Package) -> None:
 
 
 def hold_for_approval(tx: Tx, package: Package) -> None:
-    """READY, no hold ─▶ READY, hold "approval" (in its creating transaction)."""
-    _move(tx, package, hold=HOLD_APPROVAL)
+    """READY, no hold ─▶ READY, hold "approval" (in its creating transaction); a package
+    waiting for its run's deploy stage is held "stage" instead (approval comes later)."""
+    _move(tx, package, hold=HOLD_STAGE if package.await_stage else HOLD_APPROVAL)
+
+
+def hold_for_stage(tx: Tx, package: Package) -> None:
+    """READY, no hold ─▶ READY, hold "stage": a run's package with nothing to check."""
+    _expect(package, PackageStatus.READY, None)
+    _move(tx, package, hold=HOLD_STAGE)
+
+
+def release_stage(tx: Tx, package: Package, approval_required: bool) -> None:
+    """READY "stage" ─▶ READY "approval" (to PROD, approval required) or READY unheld
+    (the worker runs it): the run's deploy stage was triggered."""
+    _expect(package, PackageStatus.READY, HOLD_STAGE)
+    hold = HOLD_APPROVAL if approval_required and package.to_env == Env.PROD else None
+    _move(tx, package, hold=hold)
 
 
 def checks_passed(tx: Tx, package: Package, approval_required: bool) -> None:
-    """READY "checks" ─▶ READY "approval" (to PROD, approval required) or READY unheld."""
+    """READY "checks" ─▶ READY "approval" (to PROD, approval required) or READY unheld;
+    READY "stage" for a package waiting for its run's deploy stage."""
     _expect(package, PackageStatus.READY, HOLD_CHECKS)
     hold = HOLD_APPROVAL if approval_required and package.to_env == Env.PROD else None
+    if package.await_stage:
+        hold = HOLD_STAGE
     _move(tx, package, hold=hold, checking_status=None)
+    _settled(tx, package)
 
 
 def checks_failed(tx: Tx, package: Package, summary: str, now: int) -> None:
     """READY "checks" ─▶ to DEV: READY unheld, CheckingStatus 7 (it still commits);
-    to PROD: FAILED, blocked, its versions back as after a failed run."""
+    to PROD, or a package of a pipeline run: FAILED, blocked, its versions back as after
+    a failed run."""
     _expect(package, PackageStatus.READY, HOLD_CHECKS)
-    if package.to_env != Env.PROD:
+    if package.to_env != Env.PROD and not package.await_stage:
         _move(tx, package, hold=None, checking_status=CheckingStatus.FAILED)
+        _settled(tx, package)
         return
     _finish_failed(
         tx,
@@ -246,6 +304,27 @@ def checks_failed(tx: Tx, package: Package, summary: str, now: int) -> None:
         _failed_item(package),
         checking_status=CheckingStatus.FAILED,
     )
+
+
+def delete_for_good(tx: Tx, project: Project, file: File, user_id: str, now: int) -> str | None:
+    """The DeleteNode stage of an Offline run (after production removed the node): the
+    file is deleted for good and, in a standard workspace, its development node removed.
+    Why it cannot be, or None."""
+    current = tx.node(Env.DEV, file.node_id) if file.node_id is not None else None
+    if current is not None:
+        children = [
+            n
+            for n in tx.consumers(project.id, Env.DEV, current.outputs)
+            if n.node_id != current.node_id
+        ]
+        if children:
+            names = ", ".join(sorted(f"{c.name} ({c.node_id})" for c in children))
+            return f"Node {file.name} still has children in the development environment: {names}."
+        tx.delete_node(Env.DEV, current.node_id)
+    file.deleted_status = DeletedStatus.DELETED
+    file.last_edit_user, file.last_edit_time = user_id, now
+    tx.update_file(file)
+    return None
 
 
 # -- deciding and executing -----------------------------------------------------------
@@ -271,6 +350,7 @@ def _finish_failed(
         hold=None,
         **extra,
     )
+    _settled(tx, package)
 
 
 def fail(tx: Tx, package: Package, now: int, message: str, item_status: int | None) -> None:
@@ -305,6 +385,7 @@ def reject(tx: Tx, package: Package, handler_id: str, reason: str, now: int) -> 
         execute_time=now,
         hold=None,
     )
+    _settled(tx, package)
 
 
 def approve(tx: Tx, package: Package, handler_id: str, now: int, gates: Sequence[Gate]) -> None:
@@ -450,3 +531,4 @@ def execute(
     for version in versions:
         _settle_version(tx, package, version, ok=True)
     _move(tx, package, status=PackageStatus.SUCCESS, execute_time=now, hold=None, **decided)
+    _settled(tx, package)

@@ -15,6 +15,8 @@ removed; unknown role codes are ``Invalid.Param``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .access import ProjectRef, resolve_project
 from .context import Core
 from .errors import Forbidden, Invalid
@@ -25,11 +27,16 @@ from .roles import GUEST, OWNER, ROLES, RoleInfo, role_info
 
 __all__ = [
     "add_member",
+    "add_member_with_roles",
     "add_role",
+    "find_members",
+    "get_member",
+    "grant_roles",
     "list_members",
     "list_roles",
     "remove_member",
     "remove_role",
+    "revoke_roles",
 ]
 
 
@@ -126,3 +133,94 @@ def remove_role(core: Core, principal: Principal, project_id: int, user_id: str,
                 "the member.",
             )
         tx.remove_member(project.id, user_id, code)
+
+
+# -- 2024-05-18: several roles at once, one member, filtered listing -----------------------
+#
+#   CreateProjectMember(RoleCodes) ─▶ member {codes}          (at least one code)
+#   GrantMemberProjectRoles(codes) ─▶ member {roles + codes}   (held ones: no change)
+#   RevokeMemberProjectRoles(codes) ─▶ member {roles - codes}  (not held: no change; the
+#                                                              last role stays)
+# The owner role is neither granted nor revoked, as in 2020.
+
+_EVERY = Page(1, 1 << 62)
+
+
+def _roles(codes: Sequence[str]) -> list[str]:
+    if not codes:
+        raise Invalid("Invalid.Param", "RoleCodes must name at least one workspace role.")
+    return list(dict.fromkeys(_role(code) for code in codes))
+
+
+def get_member(core: Core, principal: Principal, project_id: int, user_id: str) -> Member:
+    with core.store.transaction() as tx:
+        project = resolve_project(tx, principal, ProjectRef(project_id))
+        roles = _member_roles(tx, project, user_id)
+        user = tx.user(user_id)
+    if user is None:  # pragma: no cover - a member row always names a user
+        raise Invalid("Invalid.Tenant.UserNotInProject", f"The user {user_id} is unknown.")
+    return Member(user, sorted(roles))
+
+
+def find_members(
+    core: Core,
+    principal: Principal,
+    project_id: int,
+    page: Page,
+    roles: Sequence[str] = (),
+    user_ids: Sequence[str] = (),
+) -> tuple[list[Member], int]:
+    """Members holding any of ``roles`` and among ``user_ids`` (empty: no filter)."""
+    with core.store.transaction() as tx:
+        project = resolve_project(tx, principal, ProjectRef(project_id))
+        every, _ = tx.list_members(project.id, _EVERY)
+    found = [
+        m
+        for m in every
+        if (not roles or set(m.roles) & set(roles)) and (not user_ids or m.user.id in user_ids)
+    ]
+    return found[page.offset : page.offset + page.size], len(found)
+
+
+def add_member_with_roles(
+    core: Core, principal: Principal, project_id: int, user_id: str, codes: Sequence[str]
+) -> None:
+    wanted = _roles(codes)
+    with core.store.transaction(write=True) as tx:
+        project = resolve_project(tx, principal, ProjectRef(project_id))
+        _account_user(tx, project, user_id)
+        if tx.member_roles(project.id, user_id):
+            raise Invalid(
+                "Invalid.Tenant.UserAlreadyInProject",
+                f"The user {user_id} is already a member of workspace {project.identifier}.",
+            )
+        for code in wanted:
+            tx.add_member(project.id, user_id, code)
+
+
+def grant_roles(
+    core: Core, principal: Principal, project_id: int, user_id: str, codes: Sequence[str]
+) -> None:
+    wanted = _roles(codes)
+    with core.store.transaction(write=True) as tx:
+        project = resolve_project(tx, principal, ProjectRef(project_id))
+        _member_roles(tx, project, user_id)
+        for code in wanted:
+            tx.add_member(project.id, user_id, code)  # no-op when already held
+
+
+def revoke_roles(
+    core: Core, principal: Principal, project_id: int, user_id: str, codes: Sequence[str]
+) -> None:
+    unwanted = set(_roles(codes))
+    with core.store.transaction(write=True) as tx:
+        project = resolve_project(tx, principal, ProjectRef(project_id))
+        held = _member_roles(tx, project, user_id)
+        if not held - unwanted:
+            raise Invalid(
+                "Invalid.Param",
+                f"Revoking {', '.join(sorted(unwanted & held))} would leave user {user_id} "
+                "without a role; use DeleteProjectMember to remove the member.",
+            )
+        for code in sorted(unwanted & held):
+            tx.remove_member(project.id, user_id, code)

@@ -28,9 +28,11 @@ __all__ = [
     "Package",
     "PackageStatus",
     "Page",
+    "PipelineRun",
     "Principal",
     "Project",
     "ProjectMode",
+    "RunStage",
     "VersionStatus",
 ]
 
@@ -230,6 +232,10 @@ class Package:
     error_message: str | None = None
     comment: str = ""
     hold: str | None = None
+    # pipeline runs (core/pipeline_runs.py): the run that made or mirrors the package, and
+    # whether it waits (hold "stage") for its deploy stage to be triggered once checked
+    run_id: str | None = None
+    await_stage: bool = False
     items: list[Item] = field(default_factory=list)
 
 
@@ -251,3 +257,38 @@ class Node:
     outputs: list[str]
     modify_time: int = 0
     status: str = "NORMAL"
+
+
+@dataclass(slots=True)
+class RunStage:
+    """A stage of a pipeline run as stored: its code, whether it has been triggered, and
+    its own status and message for the stages no package decides (see core/run_stages)."""
+
+    code: str
+    triggered: bool = False
+    status: str | None = None
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class PipelineRun:
+    """A 2024 pipeline run: a view of the packages it made (core/pipeline_runs.py)."""
+
+    id: str
+    project_id: int
+    type: str  # Online | Offline
+    object_id: int
+    object_type: str  # Node | WorkflowDefinition
+    creator: str
+    description: str
+    run_mode: str  # Normal | Auto
+    auto_until: str | None
+    stages: list[RunStage]
+    create_time: int
+    modify_time: int
+    origin: str = "2024"  # or "package": the mirror of a 2020 package
+    dev_package_id: int | None = None
+    prod_package_id: int | None = None
+    cancelled: bool = False
+    status: str = "Running"  # derived (core/run_stages.derive), stored for filtering
+    message: str = ""

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Protocol
 from .folder_model import Business, Folder, ParseNote
 from .member_model import Member, UserInfo
 from .model import File, FileVersion, ItemStatus, Node, Package, Page, Project
+from .package_file_model import PackageFile, PackageFileFilter
 
 if TYPE_CHECKING:
     from .check_ports import CheckStore
+    from .run_stages import RunStore
 
 __all__ = [
     "ControlState",
@@ -41,6 +43,7 @@ class FileFilter:
     owner: str | None = None
     last_edit_user: str | None = None
     use_type: str | None = None
+    commit_status: int | None = None  # 2024 ListFiles: 0 changed since commit, 1 committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,11 @@ class Tx(Protocol):
     def project_by_identifier(self, identifier: str) -> Project | None: ...
     def project_by_client_token(self, account_id: str, token: str) -> Project | None: ...
     def insert_project(self, project: Project) -> int: ...
+    def update_project(self, project: Project) -> None:
+        """Store the changeable columns (name, description, mode, status, dev role, modify
+        time) of a workspace (2024 UpdateProject/DeleteProject)."""
+        ...
+
     def list_projects(
         self, account_id: str, page: Page, tags: Sequence[tuple[str, str]]
     ) -> tuple[list[Project], int]: ...
@@ -150,10 +158,17 @@ class Tx(Protocol):
         self, project_id: int, flt: DeploymentFilter, page: Page
     ) -> tuple[list[Package], int]: ...
     def claim_ready_package(self) -> Package | None: ...
+    def list_package_files(
+        self, project_id: int, flt: PackageFileFilter, page: Page
+    ) -> tuple[list[PackageFile], int]:
+        """Items of the workspace's packages with their file versions, newest package first
+        (2024 ListDeploymentPackageFiles; store/repo_package_files.py)."""
+        ...
 
     # checks, extensions and approvals (same transaction) ---------------------------
     def checks(self) -> CheckStore: ...
     def control(self) -> ControlStore: ...  # test control (issue 9)
+    def pipeline(self) -> RunStore: ...  # pipeline runs (2024-05-18)
 
     # nodes per environment ---------------------------------------------------------
     def node(self, env: int, node_id: int) -> Node | None: ...

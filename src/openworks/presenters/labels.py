@@ -3,6 +3,10 @@
 Two vocabularies describe a package's Status: the console's words ("Successful") and the
 CLI's upper-case names, which are those of :class:`~openworks.core.model.PackageStatus`
 ("SUCCESS"). A package held for approval is shown as :data:`WAITING_FOR_APPROVAL` by both.
+A pipeline run's and a stage's Status (2024-05-18: ``Init``, ``Running``, ``Success``,
+``Fail``, ``Termination``, ``Cancel``) read as :data:`RUN_STATUS`; a stage is drawn as one
+of :data:`STAGE_LOOKS` (its state, a mark for the terminal's step line, words), with a
+deploy stage whose package waits for approval shown as *waiting*.
 The ``*_tone`` functions name the tone of a code (``ok``, ``bad``, ``warn``, ``pending``,
 ``neutral``), which the console uses as the CSS class of a badge that also carries the words.
 """
@@ -21,6 +25,8 @@ __all__ = [
     "PACKAGE_STATUS",
     "PACKAGE_STATUS_NAME",
     "PROGRAM_TYPE",
+    "RUN_STATUS",
+    "STAGE_LOOKS",
     "WAITING_FOR_APPROVAL",
     "WORKSPACE_MODE",
     "check_result_tone",
@@ -28,6 +34,8 @@ __all__ = [
     "file_type_name",
     "item_tone",
     "package_tone",
+    "run_tone",
+    "stage_look",
 ]
 
 # Keys are plain ints (not the IntEnum members) so that templates and f-strings print numbers.
@@ -110,3 +118,45 @@ def check_result_tone(status: str) -> str:
 def file_type_name(code: int) -> str:
     known = FILE_TYPES.get(code)
     return known.name_en if known is not None else f"Type {code}"
+
+
+# Status of a pipeline run or of one of its stages (API 2024-05-18).
+RUN_STATUS: dict[str, str] = {
+    "Init": "Not started",
+    "Running": "Running",
+    "Success": "Succeeded",
+    "Fail": "Failed",
+    "Termination": "Terminated",
+    "Cancel": "Cancelled",
+}
+_RUN_TONES = {"Success": "ok", "Fail": "bad", "Termination": "bad", "Running": "pending"}
+
+
+def run_tone(status: str) -> str:
+    return _RUN_TONES.get(status, "neutral")
+
+
+# How a stage is drawn: state (the console's CSS class), mark (the CLI's step line), words.
+STAGE_LOOKS: dict[str, tuple[str, str]] = {
+    "done": ("\u2713", "Done"),
+    "running": ("\u2026", "Running"),
+    "waiting": ("\u2016", "Waiting for approval"),
+    "failed": ("\u2717", "Failed"),
+    "terminated": ("\u2717", "Rejected"),
+    "cancelled": ("\u2298", "Cancelled"),
+    "pending": ("\u00b7", "Not started"),
+}
+_STAGE_STATES = {
+    "Success": "done",
+    "Running": "running",
+    "Fail": "failed",
+    "Termination": "terminated",
+    "Cancel": "cancelled",
+}
+
+
+def stage_look(status: str, held: bool = False) -> tuple[str, str, str]:
+    """``(state, mark, words)`` of a stage: ``held`` when its package waits for approval."""
+    state = "waiting" if held and status == "Running" else _STAGE_STATES.get(status, "pending")
+    mark, words = STAGE_LOOKS[state]
+    return state, mark, words

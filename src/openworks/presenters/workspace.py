@@ -17,6 +17,7 @@ __all__ = [
     "member_entry",
     "mode_name",
     "project_document",
+    "tenant_id",
     "workspace_details",
     "workspace_summary",
 ]
@@ -31,7 +32,7 @@ def _iso(ms: int) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000)) if ms else None
 
 
-def _tenant_id(account_id: str) -> int | None:
+def tenant_id(account_id: str) -> int | None:
     """A numeric account id as the Long TenantId; other ids (or out of range) are null."""
     if not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 19:
         return None
@@ -70,7 +71,7 @@ def project_document(p: Project) -> dict[str, Any]:
         "Status": p.status,
         "TablePrivacyMode": 0,
         "Tags": p.tags,
-        "TenantId": _tenant_id(p.account_id),
+        "TenantId": tenant_id(p.account_id),
         "UseProxyOdpsAccount": True,
     }
 

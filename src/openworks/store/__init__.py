@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from openworks.core import pipeline_runs
 from openworks.core.context import Core
 
 from .db import default_database_url, make_engine, migrate
@@ -18,6 +19,7 @@ def open_core(engine: Engine, box: SecretBox | None = None, *, test_control: boo
     ``OPENWORKS_CONTROL=1``, the test kit) test control is installed: its gate in the
     lifecycle and the claim statement that waits for its gates. Without it, neither."""
     core = Core(SqlStore(engine, box, test_control=test_control))
+    pipeline_runs.install(core)  # the lifecycle tells pipeline runs when their packages settle
     if test_control:
         from openworks.core import test_control as control
 

@@ -42,6 +42,8 @@ from .hot import HotRead
 from .repo_checks import SqlCheckStore
 from .repo_folders import FoldersRepo
 from .repo_members import MembersRepo
+from .repo_package_files import PackageFilesRepo
+from .repo_pipeline import SqlRunStore
 from .repo_test_control import SqlControlStore, not_gated
 from .schema import (
     file_versions,
@@ -250,7 +252,7 @@ _CLAIM = _claim(gated=False)
 _CLAIM_TEST_CONTROL = _claim(gated=True)
 
 
-class SqlTx(FoldersRepo, MembersRepo):
+class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
     def __init__(
@@ -301,6 +303,17 @@ class SqlTx(FoldersRepo, MembersRepo):
         }
         result = self.conn.execute(insert(projects).values(values).returning(projects.c.id))
         return int(result.scalar_one())
+
+    def update_project(self, project: Project) -> None:
+        values = {
+            "name": project.name,
+            "description": project.description,
+            "mode": project.mode,
+            "status": project.status,
+            "disable_development": project.disable_development,
+            "modify_time": project.modify_time,
+        }
+        self.conn.execute(update(projects).where(projects.c.id == project.id).values(values))
 
     def list_projects(
         self, account_id: str, page: Page, tags: Sequence[tuple[str, str]]
@@ -375,6 +388,8 @@ class SqlTx(FoldersRepo, MembersRepo):
             cond.append(files.c.last_edit_user == flt.last_edit_user)
         if flt.use_type:
             cond.append(files.c.use_type == flt.use_type)
+        if flt.commit_status is not None:
+            cond.append(files.c.commit_status == flt.commit_status)
         where = and_(*cond)
         total = self.conn.execute(select(func.count()).select_from(files).where(where)).scalar_one()
         stmt = select(files).where(where).order_by(files.c.id).limit(page.size).offset(page.offset)
@@ -563,6 +578,10 @@ class SqlTx(FoldersRepo, MembersRepo):
     # test control (issue 9) -------------------------------------------------------------
     def control(self) -> SqlControlStore:
         return SqlControlStore(self.conn)
+
+    # pipeline runs (2024-05-18) ----------------------------------------------------------
+    def pipeline(self) -> SqlRunStore:
+        return SqlRunStore(self.conn)
 
     # nodes ----------------------------------------------------------------------------
     def node(self, env: int, node_id: int) -> Node | None:

@@ -183,7 +183,11 @@ packages = Table(
     Column("error_message", Text),
     Column("comment", Text, nullable=False, server_default=""),
     Column("hold", String(32)),
+    # pipeline runs (schema_pipeline.py, migration 0011)
+    Column("run_id", String(36)),
+    Column("await_stage", Boolean, nullable=False, server_default=text("false")),
     Index("ix_packages_project_created", "project_id", "create_time"),
+    Index("ix_packages_run", "run_id"),
     Index(
         "ix_packages_ready",
         "id",

@@ -48,7 +48,7 @@ def _same(error: ApiError, expected: ApiError) -> bool:
 def test_the_known_versions() -> None:
     assert VERSIONS == (V2020, V2024) == tuple(OVERLAYS)
     assert API_VERSION == V2020
-    assert len(contract(V2020)) == 48 and len(contract(V2024)) == 89
+    assert len(contract(V2020)) == 48 and len(contract(V2024)) == 94
     assert all(entry["version"] == V2024 for entry in contract(V2024).values())
 
 
@@ -109,7 +109,7 @@ def test_unknown_version_is_invalid_version(version: str) -> None:
     assert _same(error, invalid_version(version)) and error.status == 400
 
 
-@pytest.mark.parametrize("action", ["NoSuchOperation", "CreateUdfFile", "CreatePipelineRun"])
+@pytest.mark.parametrize("action", ["NoSuchOperation", "CreateUdfFile", "CreateResource"])
 def test_unknown_version_with_an_action_no_version_serves_is_api_not_found(action: str) -> None:
     # as before versions were tables: the action is looked at first
     assert _same(_refusal(action, "2019-01-01"), api_not_found(action))

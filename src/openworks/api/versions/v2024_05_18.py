@@ -103,11 +103,19 @@ OPERATIONS: Mapping[str, Op] = {
     # -- pipeline runs: developers create and advance them; the PROD stage needs the
     # deploy permission, checked by core when that stage is executed ---------------------
     "CreatePipelineRun": _DEVELOP,
-    "ExecPipelineRunStage": _DEVELOP,
+    # any member reaches core, which checks the stage: PROD needs the deploy permission
+    # (O&M included), the other stages development
+    "ExecPipelineRunStage": Op(WRITE, Rule(P.READ)),
     "AbolishPipelineRun": _DEVELOP,
     "GetPipelineRun": _READ,
     "ListPipelineRuns": _READ,
     "ListPipelineRunItems": _READ,
+    # the names older 2024 SDKs gave pipeline runs (contracts/2024-05-18.added.json)
+    "CreateDeployment": _DEVELOP,
+    "ExecDeploymentStage": Op(WRITE, Rule(P.READ)),  # as ExecPipelineRunStage
+    "AbolishDeployment": _DEVELOP,
+    "GetDeployment": _READ,
+    "ListDeployments": _READ,
     # -- the 2020 DataStudio operations still in 2024 ------------------------------------
     **{name: v2020.OPERATIONS[name] for name in _LEGACY},
     **{name: v2020.OPERATIONS[old] for name, old in LEGACY_RENAMED.items()},

@@ -1,0 +1,141 @@
+"""Repository of pipeline runs (``Tx.pipeline()``), over ``schema_pipeline.pipeline_runs``.
+
+The stored stages are a JSON list ``[{"code", "triggered", "status", "message"}]``; the
+domain (:mod:`openworks.core.pipeline_runs`) reads and writes whole runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from openworks.core.model import Page, PipelineRun, RunStage
+
+from .schema_pipeline import pipeline_runs
+
+__all__ = ["SqlRunStore"]
+
+_FINAL = ("Success", "Fail", "Termination", "Cancel")
+
+
+def _stages(text: str) -> list[RunStage]:
+    return [
+        RunStage(s["code"], bool(s.get("triggered")), s.get("status"), s.get("message"))
+        for s in orjson.loads(text)
+    ]
+
+
+def _values(run: PipelineRun) -> dict[str, Any]:
+    stages = [
+        {"code": s.code, "triggered": s.triggered, "status": s.status, "message": s.message}
+        for s in run.stages
+    ]
+    return {
+        "id": run.id,
+        "project_id": run.project_id,
+        "type": run.type,
+        "object_id": run.object_id,
+        "object_type": run.object_type,
+        "creator": run.creator,
+        "description": run.description,
+        "run_mode": run.run_mode,
+        "auto_until": run.auto_until,
+        "stages": orjson.dumps(stages).decode(),
+        "dev_package_id": run.dev_package_id,
+        "prod_package_id": run.prod_package_id,
+        "cancelled": run.cancelled,
+        "origin": run.origin,
+        "status": run.status,
+        "message": run.message,
+        "create_time": run.create_time,
+        "modify_time": run.modify_time,
+    }
+
+
+def _run(row: Row[Any]) -> PipelineRun:
+    m = row._mapping
+    return PipelineRun(
+        id=m["id"],
+        project_id=m["project_id"],
+        type=m["type"],
+        object_id=m["object_id"],
+        object_type=m["object_type"],
+        creator=m["creator"],
+        description=m["description"],
+        run_mode=m["run_mode"],
+        auto_until=m["auto_until"],
+        stages=_stages(m["stages"]),
+        create_time=m["create_time"],
+        modify_time=m["modify_time"],
+        origin=m["origin"],
+        dev_package_id=m["dev_package_id"],
+        prod_package_id=m["prod_package_id"],
+        cancelled=bool(m["cancelled"]),
+        status=m["status"],
+        message=m["message"],
+    )
+
+
+class SqlRunStore:
+    """Implements :class:`openworks.core.run_stages.RunStore`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def insert_run(self, run: PipelineRun) -> None:
+        self.conn.execute(insert(pipeline_runs), _values(run))
+
+    def run(self, run_id: str) -> PipelineRun | None:
+        row = self.conn.execute(select(pipeline_runs).where(pipeline_runs.c.id == run_id)).first()
+        return _run(row) if row else None
+
+    def lock_run(self, run_id: str) -> PipelineRun | None:
+        stmt = select(pipeline_runs).where(pipeline_runs.c.id == run_id)
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return _run(row) if row else None
+
+    def update_run(self, run: PipelineRun) -> None:
+        values = _values(run)
+        del values["id"]
+        self.conn.execute(update(pipeline_runs).where(pipeline_runs.c.id == run.id), values)
+
+    def list_runs(
+        self,
+        project_id: int,
+        creator: str | None,
+        object_id: int | None,
+        status: str | None,
+        page: Page,
+    ) -> tuple[list[PipelineRun], int]:
+        cond = [pipeline_runs.c.project_id == project_id]
+        if creator is not None:
+            cond.append(pipeline_runs.c.creator == creator)
+        if object_id is not None:
+            cond.append(pipeline_runs.c.object_id == object_id)
+        if status is not None:
+            cond.append(pipeline_runs.c.status == status)
+        total = self.conn.execute(
+            select(func.count()).select_from(pipeline_runs).where(*cond)
+        ).scalar_one()
+        rows = self.conn.execute(
+            select(pipeline_runs)
+            .where(*cond)
+            .order_by(pipeline_runs.c.create_time.desc(), pipeline_runs.c.id.desc())
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        return [_run(r) for r in rows], int(total)
+
+    def active_runs(self, project_id: int, object_id: int) -> list[PipelineRun]:
+        rows = self.conn.execute(
+            select(pipeline_runs).where(
+                pipeline_runs.c.project_id == project_id,
+                pipeline_runs.c.object_id == object_id,
+                pipeline_runs.c.status.not_in(_FINAL),
+            )
+        )
+        return [_run(r) for r in rows]

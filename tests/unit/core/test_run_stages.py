@@ -1,0 +1,125 @@
+"""How stage and run statuses follow from a run's packages (core/run_stages.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from openworks.core import run_stages as rs
+from openworks.core.model import CheckingStatus, Package, PackageStatus, RunStage
+
+
+def package(
+    status: int = PackageStatus.READY,
+    hold: str | None = None,
+    checking: int | None = None,
+    error: str | None = None,
+    to_env: int = 1,
+) -> Package:
+    return Package(
+        id=1, project_id=1, name="p", from_env=0, to_env=to_env, creator_id="u",
+        handler_id="u", create_time=1, status=status, checking_status=checking,
+        error_message=error, hold=hold,
+    )  # fmt: skip
+
+
+def standard(*triggered: str) -> list[RunStage]:
+    stages = [RunStage(code, code in triggered) for code in rs.stage_codes(False, True)]
+    stages[0].status = rs.SUCCESS
+    return stages
+
+
+def by_code(derived: rs.Derived) -> dict[str, str]:
+    return {v.code: v.status for v in derived.stages}
+
+
+def test_stage_sets() -> None:
+    assert rs.stage_codes(False, True) == (
+        "BUILD_PACKAGE",
+        "DEV_CHECK",
+        "DEV",
+        "PROD_CHECK",
+        "PROD",
+    )
+    assert rs.stage_codes(False, False) == ("BUILD_PACKAGE", "PROD_CHECK", "PROD")
+    assert rs.stage_codes(True, True) == ("OfflineCheck", "PROD_CHECK", "PROD", "DeleteNode")
+    assert rs.info("PROD", offline=True).type == "Offline"
+    assert rs.info("PROD", offline=False).type == "Deploy"
+    assert rs.info("DeleteNode", offline=True).type == "Delete"
+
+
+def test_a_new_run_is_running_and_waits_for_the_second_stage() -> None:
+    derived = rs.derive(standard("BUILD_PACKAGE"), None, None, cancelled=False)
+    assert derived.status == rs.RUNNING and derived.message == ""
+    assert [v.step for v in derived.stages] == [1, 2, 3, 4, 5]
+    ready = rs.next_ready(derived)
+    assert ready is not None and ready.code == "DEV_CHECK"
+
+
+@pytest.mark.parametrize(
+    ("dev", "check", "deploy"),
+    [
+        (package(hold="checks", checking=CheckingStatus.CHECKING), rs.RUNNING, rs.INIT),
+        (package(hold="stage"), rs.SUCCESS, rs.INIT),
+        (
+            package(PackageStatus.FAILED, checking=CheckingStatus.FAILED, error="bad"),
+            rs.FAIL,
+            rs.INIT,
+        ),
+        (package(PackageStatus.FAILED, checking=CheckingStatus.CHECKING), rs.CANCEL, rs.INIT),
+    ],
+)
+def test_the_check_stage_follows_the_package_checks(dev: Package, check: str, deploy: str) -> None:
+    derived = rs.derive(standard("BUILD_PACKAGE", "DEV_CHECK"), dev, None, cancelled=False)
+    assert (by_code(derived)["DEV_CHECK"], by_code(derived)["DEV"]) == (check, deploy)
+
+
+@pytest.mark.parametrize(
+    ("dev", "deploy", "run"),
+    [
+        (package(), rs.RUNNING, rs.RUNNING),
+        (package(PackageStatus.SUCCESS), rs.SUCCESS, rs.RUNNING),
+        (package(PackageStatus.FAILED, error="stale"), rs.FAIL, rs.FAIL),
+        (package(PackageStatus.REJECTED, error="no"), rs.TERMINATION, rs.TERMINATION),
+    ],
+)
+def test_the_deploy_stage_follows_the_package(dev: Package, deploy: str, run: str) -> None:
+    derived = rs.derive(standard("BUILD_PACKAGE", "DEV_CHECK", "DEV"), dev, None, False)
+    assert by_code(derived)["DEV"] == deploy and derived.status == run
+    if run in (rs.FAIL, rs.TERMINATION):
+        assert derived.message == dev.error_message
+
+
+def test_the_run_succeeds_when_every_stage_did() -> None:
+    stages = standard(*rs.stage_codes(False, True))
+    done = package(PackageStatus.SUCCESS)
+    derived = rs.derive(stages, done, package(PackageStatus.SUCCESS, to_env=2), False)
+    assert derived.status == rs.SUCCESS and rs.next_ready(derived) is None
+
+
+def test_own_statuses_win_and_a_failed_build_fails_the_run() -> None:
+    stages = standard()
+    stages[0].status, stages[0].message = rs.FAIL, "Nothing to deploy"
+    derived = rs.derive(stages, None, None, False)
+    assert derived.status == rs.FAIL and derived.message == "Nothing to deploy"
+    assert rs.next_ready(derived) is None
+
+
+def test_abolished_runs_cancel_their_waiting_stages() -> None:
+    stages = standard("BUILD_PACKAGE", "DEV_CHECK")
+    derived = rs.derive(stages, package(PackageStatus.FAILED), None, cancelled=True)
+    assert derived.status == rs.CANCEL
+    assert by_code(derived) == {
+        "BUILD_PACKAGE": rs.SUCCESS, "DEV_CHECK": rs.SUCCESS, "DEV": rs.CANCEL,
+        "PROD_CHECK": rs.CANCEL, "PROD": rs.CANCEL,
+    }  # fmt: skip
+
+
+def test_a_triggered_stage_without_its_package_yet_is_running() -> None:
+    derived = rs.derive(standard("BUILD_PACKAGE", "DEV_CHECK"), None, None, False)
+    assert by_code(derived)["DEV_CHECK"] == rs.RUNNING and rs.next_ready(derived) is None
+
+
+def test_auto_range() -> None:
+    codes = rs.stage_codes(False, True)
+    assert rs.auto_range(codes, None) == frozenset(codes)
+    assert rs.auto_range(codes, "DEV") == {"BUILD_PACKAGE", "DEV_CHECK", "DEV"}
