@@ -190,15 +190,18 @@ class Security:
         code: str,
         request_id: str,
         document: Mapping[str, Any] | None,
+        version: str | None = None,
+        project_param: str = "ProjectId",
     ) -> None:
         """Record one state-changing call; never raises. The row is bounded to the audit
         columns (:func:`openworks.store.audit.row_values`); a failed insert is logged,
         counted and replaced by a reduced row (:func:`openworks.store.audit.append`). The
         call's answer stands: it is computed, and a write is already committed."""
-        project_id = params.get("ProjectId")
+        project_id = params.get(project_param)
         identifier = params.get("ProjectIdentifier")
         if action == "CreateProject" and document is not None:
-            project_id = document.get("Data")
+            # the new workspace: Data in 2020-05-18, Id in 2024-05-18
+            project_id = document.get("Data", document.get("Id"))
         entry = AuditEntry(
             time=now_ms(),
             account_id=principal.account_id,
@@ -215,5 +218,6 @@ class Security:
             ),
             project_identifier=identifier if isinstance(identifier, str) else None,
             params=dict(params),
+            version=version,
         )
         append(self.engine, entry)

@@ -17,7 +17,7 @@ from openworks.store.identity import lookup_key
 from openworks.store.secrets import SecretBox
 from tests.dbutil import postgres_base
 
-from .clients import CallFailed, LegacyClient, TeaClient
+from .clients import CallFailed, LegacyClient, Tea2024Client, TeaClient
 from .conftest import DEV_KEY, RunningServer, start_server, unique
 from .security_helpers import cli_json, eventually_fails, failure, new_project, new_user, root
 
@@ -256,3 +256,22 @@ def test_an_unknown_key_and_a_wrong_secret(server: RunningServer) -> None:
     with pytest.raises(CallFailed) as caught:
         TeaClient(server.endpoint, "LTAInope", "x").call("ListProjects")
     assert caught.value.code == "InvalidAccessKeyId.NotFound"
+
+
+def test_audit_trail_records_the_api_version(server: RunningServer) -> None:
+    tea = root(server)
+    name = unique("aud24")
+    new = Tea2024Client(server.endpoint, *DEV_KEY)
+    project_id = int(new.call("CreateProject", Name=name, DisplayName="audit 2024")["Id"])
+    new.call("UpdateProject", Id=project_id, Description="changed through 2024")
+    tea.call("CreateFile", ProjectId=project_id, FileName=unique("f"), FileType=10)
+    done = server.cli("audit", "--workspace", str(project_id), "--since", "10m", "--json")
+    assert done.returncode == 0, done.stderr
+    entries = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(e["Action"], e["Version"], e["ProjectId"]) for e in entries] == [
+        ("CreateProject", "2024-05-18", project_id),
+        ("UpdateProject", "2024-05-18", project_id),  # the workspace named by Id
+        ("CreateFile", "2020-05-18", project_id),
+    ]
+    text = server.cli("audit", "--workspace", str(project_id), "--since", "10m")
+    assert " UpdateProject@2024-05-18 " in text.stdout and " CreateFile " in text.stdout

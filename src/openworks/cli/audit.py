@@ -105,6 +105,7 @@ def audit(
                         "UserId": e.user_id,
                         "AccessKeyId": e.access_key_id,
                         "Action": e.action,
+                        "Version": e.version,
                         "ProjectId": e.project_id,
                         "ProjectIdentifier": e.project_identifier,
                         "Status": e.status,
@@ -120,9 +121,11 @@ def audit(
         else:
             params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
             via = e.access_key_id or "-"
+            # a 2024-05-18 call reads GetProject@2024-05-18; 2020 ones, the first API, bare
+            action = e.action if e.version in (None, "2020-05-18") else f"{e.action}@{e.version}"
             if e.source != "api":
                 via = f"{e.source}:{e.operator or '-'}"
             click.echo(
-                f"{stamp} {e.account_id} {e.user_id} {via} {e.action} {where} "
+                f"{stamp} {e.account_id} {e.user_id} {via} {action} {where} "
                 f"{e.status} {e.code} {e.request_id} {params}"
             )

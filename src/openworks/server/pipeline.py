@@ -255,6 +255,8 @@ class AuditNote:
     principal: Principal
     access_key_id: str
     sent: dict[str, Any]
+    version: str
+    project_param: str  # the parameter naming the workspace (2024 project operations: Id)
     typed: dict[str, Any] | None = None
 
     @classmethod
@@ -263,7 +265,13 @@ class AuditNote:
         params: Mapping[str, str],
     ) -> AuditNote:  # fmt: skip
         declared = {p.name: params[p.name] for p in operation.params if p.name in params}
-        return cls(principal, credential.access_key_id, declared)
+        return cls(
+            principal,
+            credential.access_key_id,
+            declared,
+            operation.version,
+            operation.project_param,
+        )
 
     @property
     def params(self) -> dict[str, Any]:
@@ -287,6 +295,8 @@ async def audit(
             access_key_id=note.access_key_id,
             action=action,
             params=note.params,
+            version=note.version,
+            project_param=note.project_param,
             status=status,
             code=code,
             request_id=request_id,

@@ -83,6 +83,7 @@ class AuditEntry:
     params: dict[str, Any] = field(default_factory=dict)
     source: str = "api"  # "api" or "cli"
     operator: str | None = None  # cli: the OS user@host that ran the command
+    version: str | None = None  # api: the call's API version (2020-05-18, 2024-05-18)
     id: int = 0
 
 
@@ -190,6 +191,7 @@ _WIDTHS = {
 }
 _IDENTIFIER_WIDTH = _width("project_identifier")
 _OPERATOR_WIDTH = _width("operator")
+_VERSION_WIDTH = _width("version")
 
 
 def _in(value: int, bounds: tuple[int, int]) -> bool:
@@ -214,6 +216,7 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
         else bounded(str(identifier), _IDENTIFIER_WIDTH),
         params=_params_text(entry.params),
         operator=None if operator is None else bounded(str(operator), _OPERATOR_WIDTH),
+        version=None if entry.version is None else bounded(str(entry.version), _VERSION_WIDTH),
     )
     return values
 
@@ -319,6 +322,7 @@ def query(
                 params=orjson.loads(m["params"]),
                 source=m["source"],
                 operator=m["operator"],
+                version=m["version"],
             )
         )
     return entries

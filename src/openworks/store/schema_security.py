@@ -36,6 +36,7 @@ audit_log = Table(
     Column("request_id", String(64), nullable=False),
     Column("source", String(16), nullable=False, server_default="api"),  # api | cli
     Column("operator", String(128)),  # cli: the OS user@host that ran the command
+    Column("version", String(16)),  # api: the API version of the call; cli: none
     Index("ix_audit_account_time", "account_id", "time"),
     Index("ix_audit_project_time", "project_id", "time"),
     sqlite_autoincrement=True,

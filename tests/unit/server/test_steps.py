@@ -330,6 +330,7 @@ def test_audit_note_records_what_was_sent_until_typed() -> None:
     assert note.params == {"ProjectId": "7", "FileId": "x"}  # declared parameters only
     note.typed = {"ProjectId": 7, "FileId": 9}
     assert note.params == {"ProjectId": 7, "FileId": 9}
+    assert (note.version, note.project_param) == ("2020-05-18", "ProjectId")
 
 
 def test_audit_hands_the_row_to_security() -> None:
@@ -339,12 +340,12 @@ def test_audit_hands_the_row_to_security() -> None:
         def audit(self, **row: Any) -> None:
             rows.append(row)
 
-    note = AuditNote(ALICE, KEY, {"ProjectId": "7"}, {"ProjectId": 7})
+    note = AuditNote(ALICE, KEY, {"ProjectId": "7"}, "2020-05-18", "ProjectId", {"ProjectId": 7})
     run(audit(Security(), note, "DeleteFile", 200, "OK", "RID", {"Data": True}))  # type: ignore[arg-type]
     assert rows == [
         {"principal": ALICE, "access_key_id": KEY, "action": "DeleteFile",
-         "params": {"ProjectId": 7}, "status": 200, "code": "OK", "request_id": "RID",
-         "document": {"Data": True}}
+         "params": {"ProjectId": 7}, "version": "2020-05-18", "project_param": "ProjectId",
+         "status": 200, "code": "OK", "request_id": "RID", "document": {"Data": True}}
     ]  # fmt: skip
 
 
