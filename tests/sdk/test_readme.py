@@ -28,3 +28,17 @@ def test_readme_sdk_example_runs(server: RunningServer, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("deployed ")
+
+
+def test_readme_2024_example_runs(server: RunningServer, tmp_path: Path) -> None:
+    blocks = python_blocks(README.read_text(encoding="utf-8"))
+    assert len(blocks) >= 2, "the README lost its 2024-05-18 example"
+    script = tmp_path / "example_2024.py"
+    script.write_text(blocks[1], encoding="utf-8")
+    env = {**os.environ, "OPENWORKS_ENDPOINT": server.endpoint, "NO_PROXY": "*"}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("deployed node ")
+    assert "BUILD_PACKAGE" in done.stdout and "'PROD'" in done.stdout

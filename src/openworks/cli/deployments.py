@@ -1,5 +1,8 @@
 """``openworks deployments``: review packages waiting for approval.
 
+``approve`` and ``reject`` take a package id or a pipeline run id (a UUID): for a run they
+act on its package that waits for approval (:func:`openworks.cli.runs_view.waiting_in_run`).
+
 Each decision is recorded in ``openworks audit`` (source ``cli``, see
 :mod:`openworks.cli.audited`).
 """
@@ -15,8 +18,9 @@ from openworks.core.model import Package
 from openworks.presenters.deployment import decision
 
 from . import main
-from .common import DATABASE_URL, INT64
-from .domain import open_session, run
+from .common import DATABASE_URL
+from .domain import Session, open_session, run
+from .runs_view import DEPLOYMENT_OR_RUN, waiting_in_run
 
 __all__ = ["deployments"]
 
@@ -27,19 +31,30 @@ USER = click.option(
 
 @main.group()
 def deployments() -> None:
-    """Deployment packages."""
+    """Deployment packages and pipeline runs."""
+
+
+def _target(session: Session, given: int | str) -> tuple[int, dict[str, object]]:
+    """The package to decide on, and the audit parameters naming what was given."""
+    if isinstance(given, int):
+        return given, {"DeploymentId": given}
+    package_id = run(lambda: waiting_in_run(session.core, session.principal, given))
+    return package_id, {"PipelineRunId": given, "DeploymentId": package_id}
 
 
 @deployments.command("approve")
-@click.argument("deployment_id", type=INT64)
+@DEPLOYMENT_OR_RUN
 @USER
 @DATABASE_URL
-def deployments_approve(deployment_id: int, user: str | None, database_url: str | None) -> None:
-    """Approve a package waiting for approval; it is executed at once."""
+def deployments_approve(
+    deployment_id: int | str, user: str | None, database_url: str | None
+) -> None:
+    """Approve a package waiting for approval (or a pipeline run's); it is executed at once."""
     session = open_session(database_url, user)
+    deployment_id, params = _target(session, deployment_id)
 
     def approve() -> Package:
-        with session.audited("deployments.approve", {"DeploymentId": deployment_id}) as change:
+        with session.audited("deployments.approve", params) as change:
             change.project_id = session.package_workspace(deployment_id)
             package = approve_package(session.core, session.principal, deployment_id)
             change.workspace(package.project_id)
@@ -51,16 +66,18 @@ def deployments_approve(deployment_id: int, user: str | None, database_url: str 
 
 
 @deployments.command("reject")
-@click.argument("deployment_id", type=INT64)
+@DEPLOYMENT_OR_RUN
 @click.option("--reason", required=True, help="Shown as the package's ErrorMessage.")
 @USER
 @DATABASE_URL
 def deployments_reject(
-    deployment_id: int, reason: str, user: str | None, database_url: str | None
+    deployment_id: int | str, reason: str, user: str | None, database_url: str | None
 ) -> None:
-    """Reject a package waiting for approval (Status 6, items 6 REJECT)."""
+    """Reject a package waiting for approval (Status 6, items 6 REJECT), or a pipeline
+    run's (the run ends Termination)."""
     session = open_session(database_url, user)
-    params = {"DeploymentId": deployment_id, "Reason": reason}
+    deployment_id, params = _target(session, deployment_id)
+    params["Reason"] = reason
 
     def reject() -> Package:
         with session.audited("deployments.reject", params) as change:

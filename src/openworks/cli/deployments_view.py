@@ -1,5 +1,8 @@
 """``openworks deployments list|show|wait``: deployment packages in the terminal.
 
+``show`` and ``wait`` also take a pipeline run id (a UUID) and ``list --runs`` lists a
+workspace's pipeline runs: those go to :mod:`openworks.cli.runs_view`.
+
 Adds commands to the ``deployments`` group of :mod:`openworks.cli.deployments`. ``list``
 takes the filters of ListDeployments; ``show`` prints one package as GetDeployment would
 (JSON); ``wait`` polls until the package leaves Status 0 and exits 0 on success, 1 on
@@ -33,6 +36,7 @@ from openworks.presenters.labels import PACKAGE_STATUS_NAME
 from .common import DATABASE_URL, INT32, INT64, PAGE_NUMBER, PAGE_SIZE, Seconds
 from .deployments import deployments
 from .domain import open_core, project_ref, run
+from .runs_view import DEPLOYMENT_OR_RUN, RUN_STATUSES, print_runs, show_run, wait_run, who
 
 __all__ = [
     "deployments_list",
@@ -85,14 +89,7 @@ def find_deployment(
         return package, project, team
 
 
-def _who(team: list[Reviewer]) -> str:
-    """``root (root user), alice (owner), bob (admin/deploy)``."""
-    return ", ".join(
-        f"{r.name} (root user)"
-        if r.is_root
-        else f"{r.name} ({'/'.join(role.removeprefix('role_project_') for role in r.roles)})"
-        for r in team
-    )
+_who = who
 
 
 def _team(core: Core, principal: Principal, ref: ProjectRef) -> list[Reviewer]:
@@ -108,11 +105,47 @@ def waiting_note(package_id: int, team: list[Reviewer]) -> str:
     )
 
 
+def _status(value: str | None, runs: bool) -> int | str | None:
+    """--status: a package Status (32-bit integer), or with --runs a run Status word."""
+    if value is None:
+        return None
+    ctx = click.get_current_context()
+    param = next(p for p in ctx.command.params if p.name == "status")
+    if not runs:
+        return INT32.convert(value, param, ctx)
+    for word in RUN_STATUSES:
+        if value.strip().lower() == word.lower():
+            return word
+    raise click.BadParameter(
+        f"{value[:40]!r} is not a pipeline run status: one of {', '.join(RUN_STATUSES)}.",
+        ctx,
+        param,
+    )
+
+
+def _package_only(runs: bool, object_id: str | None, **given: object) -> None:
+    """Refuse filters that do not apply: package filters with --runs, --object without."""
+    ctx = click.get_current_context()
+    if runs:
+        used = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+        if used:
+            raise click.UsageError(f"{', '.join(used)} filter packages, not runs (--runs).", ctx)
+    elif object_id is not None:
+        raise click.UsageError("--object filters pipeline runs: add --runs.", ctx)
+
+
 @deployments.command("list")
 @WORKSPACE
 @click.option(
-    "--status", type=INT32, default=None, help="0 ready, 1 success, 2 failed, 6 rejected."
+    "--runs", is_flag=True, help="List pipeline runs (API 2024-05-18) instead of packages."
 )
+@click.option(
+    "--status",
+    default=None,
+    help="Packages: 0 ready, 1 success, 2 failed, 6 rejected. Runs (--runs): Init, Running, "
+    "Success, Fail, Termination or Cancel.",
+)
+@click.option("--object", "object_id", default=None, help="Runs only: the node ID deployed.")
 @click.option("--creator", default=None, help="Creator user ID.")
 @click.option("--executor", default=None, help="Executor (handler) user ID.")
 @click.option("--keyword", default=None, help="Part of the package name.")
@@ -124,7 +157,9 @@ def waiting_note(package_id: int, team: list[Reviewer]) -> str:
 @DATABASE_URL
 def deployments_list(
     workspace_id: str,
-    status: int | None,
+    runs: bool,
+    status: str | None,
+    object_id: str | None,
     creator: str | None,
     executor: str | None,
     keyword: str | None,
@@ -135,13 +170,27 @@ def deployments_list(
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """List a workspace's packages, newest first (the filters of ListDeployments)."""
+    """List a workspace's packages, newest first (the filters of ListDeployments), or with
+    --runs its pipeline runs with their stages (the filters of ListPipelineRuns)."""
+    chosen = _status(status, runs)
+    _package_only(
+        runs,
+        object_id,
+        executor=executor,
+        keyword=keyword,
+        end_create_time=end_create_time,
+        end_execute_time=end_execute_time,
+    )
     core, principal = open_core(database_url)
     ref = project_ref(workspace_id)
-    flt = DeploymentFilter(creator, executor, keyword, status, end_create_time, end_execute_time)
-    rows, total = run(
-        lambda: list_deployments(core, principal, ref, flt, Page(page_number, page_size))
-    )
+    page = Page(page_number, page_size)
+    if runs:
+        word = chosen if isinstance(chosen, str) else None
+        print_runs(core, principal, ref, creator, object_id, word, page, as_json)
+        return
+    code = chosen if isinstance(chosen, int) else None
+    flt = DeploymentFilter(creator, executor, keyword, code, end_create_time, end_execute_time)
+    rows, total = run(lambda: list_deployments(core, principal, ref, flt, page))
     waiting = [p.id for p in rows if awaiting_approval(p)]
     team = run(lambda: _team(core, principal, ref)) if waiting else []
     if as_json:
@@ -164,18 +213,22 @@ def deployments_list(
 
 
 @deployments.command("show")
-@click.argument("deployment_id", type=INT64)
+@DEPLOYMENT_OR_RUN
 @IN_WORKSPACE
 @DATABASE_URL
 def deployments_show(
-    deployment_id: int, workspace_id: str | None, database_url: str | None
+    deployment_id: int | str, workspace_id: str | None, database_url: str | None
 ) -> None:
-    """Print one package and its items as JSON (its workspace is found from the ID).
+    """Print one package and its items as JSON (its workspace is found from the ID), or a
+    pipeline run (a UUID) with its stages, packages and items.
 
     A package held for approval has StatusName "WAITING FOR APPROVAL" and lists its
     Reviewers; a note on stderr says who may decide and how."""
     core, principal = open_core(database_url)
     ref = project_ref(workspace_id) if workspace_id is not None else None
+    if isinstance(deployment_id, str):
+        show_run(core, principal, deployment_id, ref)
+        return
     package, project, team = run(lambda: find_deployment(core, principal, deployment_id, ref))
     click.echo(json.dumps(card(package, project, team), indent=2))
     if team:
@@ -183,7 +236,7 @@ def deployments_show(
 
 
 @deployments.command("wait")
-@click.argument("deployment_id", type=INT64)
+@DEPLOYMENT_OR_RUN
 @IN_WORKSPACE
 @click.option(
     "--timeout", default=600.0, type=Seconds(), show_default=True, help="Seconds before giving up."
@@ -197,17 +250,22 @@ def deployments_show(
 )
 @DATABASE_URL
 def deployments_wait(
-    deployment_id: int,
+    deployment_id: int | str,
     workspace_id: str | None,
     timeout: float,
     interval: float,
     database_url: str | None,
 ) -> None:
-    """Wait until the package finishes; exit 0 on success, 1 on failure, 2 on timeout.
+    """Wait until the package (or pipeline run) finishes; exit 0 on success, 1 on failure
+    (a run: Fail, Termination or Cancel), 2 on timeout.
 
-    A package waiting for approval is said so once on stderr (with who may approve)."""
+    A package or run stage waiting for approval is said so once on stderr (with who may
+    approve), as is each run stage that waits to be executed."""
     core, principal = open_core(database_url)
     ref = project_ref(workspace_id) if workspace_id is not None else None
+    if isinstance(deployment_id, str):
+        wait_run(core, principal, deployment_id, ref, timeout, interval)
+        return
     deadline = time.monotonic() + timeout
     told = False
     while True:

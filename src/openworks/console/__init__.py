@@ -13,6 +13,8 @@ checks apply. Assets come from ``/console/static``; nothing is loaded from elsew
     /console/w/{ProjectId}/deployments/{Id}          package (+ .json)
     /console/w/{ProjectId}/deployments/{Id}/approve  POST
     /console/w/{ProjectId}/deployments/{Id}/reject   POST (reason)
+    /console/w/{ProjectId}/runs            pipeline runs with their step bars (+ .json)
+    /console/w/{ProjectId}/runs/{RunId}    a run: stages, items, its packages (+ .json)
     /console/w/{ProjectId}/files           folder tree and files
     /console/w/{ProjectId}/files/{FileId}  DEV | PROD, history
     /console/w/{ProjectId}/files/{FileId}/diff       line diff of two versions
@@ -30,7 +32,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import auth, deployments, files, review
+from . import auth, deployments, files, review, runs
 from .web import Console, SignedIn
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ def console_routes(service: Service) -> list[BaseRoute]:
     w = "/w/{project_id}"
     d = w + "/deployments/{deployment_id}"
     f = w + "/files/{file_id}"
+    r = w + "/runs/{run_id}"
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
         Route("/login", partial(auth.login_form, console), methods=["GET"]),
@@ -76,6 +79,10 @@ def console_routes(service: Service) -> list[BaseRoute]:
         Route(d, page(deployments.deployment_detail), methods=["GET"]),
         Route(d + "/approve", page(review.approve), methods=["POST"]),
         Route(d + "/reject", page(review.reject), methods=["POST"]),
+        Route(w + "/runs", page(runs.run_list), methods=["GET"]),
+        Route(w + "/runs.json", page(runs.run_list, live=True), methods=["GET"]),
+        Route(r + ".json", page(runs.run_detail, live=True), methods=["GET"]),
+        Route(r, page(runs.run_detail), methods=["GET"]),
         Route(w + "/files", page(files.file_list), methods=["GET"]),
         Route(f, page(files.file_detail), methods=["GET"]),
         Route(f + "/diff", page(files.file_diff), methods=["GET"]),

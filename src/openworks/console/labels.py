@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from openworks.core import run_stages
 from openworks.core.model import CheckingStatus, Package, PackageStatus
 from openworks.presenters.labels import (
     CHECK_RESULT,
@@ -17,10 +18,13 @@ from openworks.presenters.labels import (
     ENVIRONMENTS,
     ITEM_STATUS,
     PACKAGE_STATUS,
+    RUN_STATUS,
     check_result_tone,
     checking_tone,
     file_type_name,
     item_tone,
+    run_tone,
+    stage_look,
 )
 from openworks.presenters.labels import package_tone as badge
 
@@ -30,12 +34,16 @@ __all__ = [
     "ENVIRONMENTS",
     "ITEM_STATUS",
     "PACKAGE_STATUS",
+    "RUN_STATUS",
     "badge",
     "check_result_tone",
     "checking_tone",
     "file_type_name",
     "is_final",
     "item_tone",
+    "run_tone",
+    "stage_info",
+    "stage_look",
     "when",
 ]
 
@@ -45,6 +53,11 @@ def is_final(package: Package) -> bool:
     return (
         package.status != PackageStatus.READY and package.checking_status != CheckingStatus.CHECKING
     )
+
+
+def stage_info(code: str, run_type: str) -> run_stages.StageInfo:
+    """A stage's Type, Name and Description (those of an Offline run differ)."""
+    return run_stages.info(code, run_type == "Offline")
 
 
 def when(ms: int | None) -> str:

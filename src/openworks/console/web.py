@@ -147,6 +147,10 @@ class Console:
             is_final=labels.is_final,
             file_type_name=labels.file_type_name,
             when=labels.when,
+            RUN_STATUS=labels.RUN_STATUS,
+            run_tone=labels.run_tone,
+            stage_look=labels.stage_look,
+            stage_info=labels.stage_info,
         )
 
     # -- rendering -----------------------------------------------------------------------
@@ -191,13 +195,20 @@ class Console:
             raise Refused(status, title, f"{err.message} ({err.code})") from err
 
     async def read(
-        self, signed: SignedIn, operation: str, ref: ProjectRef, load: Callable[[], T]
+        self,
+        signed: SignedIn,
+        operation: str,
+        ref: ProjectRef,
+        load: Callable[[], T],
+        version: str | None = None,
     ) -> T:
-        """Run ``load`` under the role matrix rule of the API operation it mirrors."""
+        """Run ``load`` under the role matrix rule of the API operation it mirrors (of API
+        ``version``; default 2020-05-18)."""
         core, principal = self.service.core, signed.principal
+        rule = rule_of(operation) if version is None else rule_of(operation, version)
 
         def run() -> T:
-            with enforcing(core, principal, operation, ref, writes=False, rule=rule_of(operation)):
+            with enforcing(core, principal, operation, ref, writes=False, rule=rule):
                 return load()
 
         return await self.call(run)
