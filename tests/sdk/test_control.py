@@ -300,3 +300,78 @@ def test_serve_control_flag(tmp_path: Path) -> None:
     finally:
         running.stop()
     assert "test control API enabled" in running.log()
+
+
+# -- the modes act on pipeline-run stages (2024-05-18) -------------------------------------
+
+
+def _run_2024(client24: Any, project_id: int, file_id: int) -> str:
+    from alibabacloud_dataworks_public20240518 import models as m24
+
+    request = m24.CreatePipelineRunRequest(
+        project_id=project_id, type="Online", object_ids=[str(file_id)]
+    )
+    return str(client24.create_pipeline_run(request).body.id)
+
+
+def _stages(client24: Any, project_id: int, run_id: str) -> tuple[str, dict[str, str], str]:
+    from alibabacloud_dataworks_public20240518 import models as m24
+
+    request = m24.GetPipelineRunRequest(project_id=project_id, id=run_id)
+    run = client24.get_pipeline_run(request).body.pipeline
+    return run.status, {s.code: s.status for s in run.stages}, run.message or ""
+
+
+def _exec(client24: Any, project_id: int, run_id: str, code: str) -> None:
+    from alibabacloud_dataworks_public20240518 import models as m24
+
+    request = m24.ExecPipelineRunStageRequest(project_id=project_id, id=run_id, code=code)
+    assert client24.exec_pipeline_run_stage(request).body.success
+
+
+def _until(client24: Any, project_id: int, run_id: str, code: str, wanted: str) -> tuple:
+    deadline = time.monotonic() + 10
+    while True:
+        status, stages, message = _stages(client24, project_id, run_id)
+        if stages[code] == wanted or time.monotonic() > deadline:
+            return status, stages, message
+        time.sleep(0.05)
+
+
+def test_manual_mode_holds_a_run_s_deploy_stage(
+    openworks_server: OpenworksServer,
+    dataworks_client: Any,
+    dataworks_client_2024: Any,
+    dataworks_workspace: int,
+) -> None:
+    openworks_server.set_mode("manual")
+    file_id = new_file(dataworks_client, dataworks_workspace, "a")
+    run_id = _run_2024(dataworks_client_2024, dataworks_workspace, file_id)
+    _exec(dataworks_client_2024, dataworks_workspace, run_id, "DEV_CHECK")
+    _until(dataworks_client_2024, dataworks_workspace, run_id, "DEV_CHECK", "Success")
+    _exec(dataworks_client_2024, dataworks_workspace, run_id, "DEV")
+    time.sleep(0.6)  # longer than the worker's idle wait
+    status, stages, _ = _stages(dataworks_client_2024, dataworks_workspace, run_id)
+    assert (status, stages["DEV"]) == ("Running", "Running")  # its package is held
+    assert len(openworks_server.release()) == 1
+    status, stages, _ = _until(dataworks_client_2024, dataworks_workspace, run_id, "DEV", "Success")
+    assert (status, stages["PROD_CHECK"]) == ("Running", "Init")
+
+
+def test_fail_next_fails_a_run_s_deploy_stage(
+    openworks_server: OpenworksServer,
+    dataworks_client: Any,
+    dataworks_client_2024: Any,
+    dataworks_workspace: int,
+) -> None:
+    openworks_server.fail_next(n=1, message="injected: table not found")
+    file_id = new_file(dataworks_client, dataworks_workspace, "a")
+    run_id = _run_2024(dataworks_client_2024, dataworks_workspace, file_id)
+    _exec(dataworks_client_2024, dataworks_workspace, run_id, "DEV_CHECK")
+    _until(dataworks_client_2024, dataworks_workspace, run_id, "DEV_CHECK", "Success")
+    _exec(dataworks_client_2024, dataworks_workspace, run_id, "DEV")
+    status, stages, message = _until(
+        dataworks_client_2024, dataworks_workspace, run_id, "DEV", "Fail"
+    )
+    assert (status, stages["DEV"]) == ("Fail", "Fail")
+    assert "injected: table not found" in message
