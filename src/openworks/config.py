@@ -110,6 +110,18 @@ class Settings:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_only: bool = False
+    # Resource bytes (docs/deploy.md, "Resource blob store"): database, directory or s3;
+    # the directory, the S3 bucket/endpoint/key prefix/region; the size bound of one
+    # resource; the URL clients reach this server at (download links and upload URLs;
+    # default http(s)://host:port, 127.0.0.1 for an any-address host).
+    blob_store: str = "database"
+    blob_dir: str | None = None
+    blob_s3_bucket: str | None = None
+    blob_s3_endpoint: str | None = None
+    blob_s3_prefix: str = ""
+    blob_s3_region: str | None = None
+    resource_max_bytes: int = 50 * 1024 * 1024
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
         low, high = READ_TIMEOUT_RANGE
@@ -148,6 +160,16 @@ class Settings:
             "tls_key": env.get("OPENWORKS_TLS_KEY") or None,
             "tls_only": env_flag("OPENWORKS_TLS_ONLY"),
             "run_worker": env.get("OPENWORKS_RUN_WORKER", "1").lower() not in ("0", "false", "no"),
+            "blob_store": env.get("OPENWORKS_BLOB_STORE") or "database",
+            "blob_dir": env.get("OPENWORKS_BLOB_DIR") or None,
+            "blob_s3_bucket": env.get("OPENWORKS_BLOB_S3_BUCKET") or None,
+            "blob_s3_endpoint": env.get("OPENWORKS_BLOB_S3_ENDPOINT") or None,
+            "blob_s3_prefix": env.get("OPENWORKS_BLOB_S3_PREFIX") or "",
+            "blob_s3_region": env.get("OPENWORKS_BLOB_S3_REGION") or None,
+            "resource_max_bytes": int(
+                env.get("OPENWORKS_RESOURCE_MAX_BYTES") or str(50 * 1024 * 1024)
+            ),
+            "public_url": env.get("OPENWORKS_PUBLIC_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -177,11 +199,31 @@ class Settings:
             "OPENWORKS_TLS_KEY": self.tls_key or "",
             "OPENWORKS_TLS_ONLY": "1" if self.tls_only else "",
             "OPENWORKS_RUN_WORKER": "1" if self.run_worker else "0",
+            "OPENWORKS_BLOB_STORE": self.blob_store,
+            "OPENWORKS_BLOB_DIR": self.blob_dir or "",
+            "OPENWORKS_BLOB_S3_BUCKET": self.blob_s3_bucket or "",
+            "OPENWORKS_BLOB_S3_ENDPOINT": self.blob_s3_endpoint or "",
+            "OPENWORKS_BLOB_S3_PREFIX": self.blob_s3_prefix,
+            "OPENWORKS_BLOB_S3_REGION": self.blob_s3_region or "",
+            "OPENWORKS_RESOURCE_MAX_BYTES": str(self.resource_max_bytes),
+            "OPENWORKS_PUBLIC_URL": self.public_url or "",
         }
         if self.access_key_id and self.access_key_secret:
             values["OPENWORKS_ACCESS_KEY_ID"] = self.access_key_id
             values["OPENWORKS_ACCESS_KEY_SECRET"] = self.access_key_secret
         return values
+
+    def base_url(self) -> str:
+        """What clients reach this server at: OPENWORKS_PUBLIC_URL, else from host/port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        scheme = "https" if (self.tls or self.tls_only or self.tls_cert) else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def resolved_nonce_store(self) -> str:
         """``memory``, ``database`` or ``redis``: where this server remembers nonces."""

@@ -11,6 +11,7 @@ from . import extensions as extensions
 from . import folders as folders
 from . import members as members
 from . import nodes as nodes
+from . import resources as resources
 from . import v2024 as v2024
 from .registry import HANDLERS, Call, dispatch, handlers, resolve
 from .spec import API_VERSION, VERSIONS, Operation, matrix, operations, rule_of, table

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openworks.core import files, folders, packages
+from openworks.core import files, folders, packages, resources
 from openworks.core.errors import Invalid
 from openworks.core.files import SCHEDULE_DEFAULTS
 from openworks.core.folder_paths import parse_path
 from openworks.core.ports import FileFilter
-from openworks.presenters.file import file_summary, file_version
+from openworks.presenters.file import file_summary, file_version, resource_download_link
 from openworks.presenters.node import node_configuration
 from openworks.protocol.errors import invalid_parameter
 
@@ -49,7 +49,7 @@ def create_file(call: Call, p: Params) -> dict[str, Any]:
 
 @handles("UpdateFile")
 def update_file(call: Call, p: Params) -> dict[str, Any]:
-    files.update_file(call.core, call.principal, project_ref(p), p["FileId"], _changes(p))
+    resources.update_file(call.core, call.principal, project_ref(p), p["FileId"], _changes(p))
     return {}
 
 
@@ -66,7 +66,9 @@ def get_file(call: Call, p: Params) -> dict[str, Any]:
         "Data": {
             "File": summary,
             "NodeConfiguration": node_configuration(project, f.name, f.config, f.auto_parsing),
-            "ResourceDownloadLink": {"downloadLink": None},
+            "ResourceDownloadLink": resource_download_link(
+                resources.download_link(call.core, f, call.core.clock())
+            ),
         }
     }
 

@@ -26,6 +26,7 @@ from . import (  # noqa: E402,F401
     deployments_view,  # issue 9: list / show / wait
     extensions,
     keys,
+    resources,  # issue 16: resource bytes for CreateResourceFile
     serve,
     sts,
     sync,  # issue 9: ship a folder

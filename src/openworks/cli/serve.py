@@ -154,6 +154,30 @@ __all__ = ["serve"]
     help="Refuse plain HTTP on the port (400) instead of answering it next to HTTPS. "
     "Implies --tls.",
 )
+@click.option(
+    "--blob-store",
+    envvar="OPENWORKS_BLOB_STORE",
+    default="database",
+    show_default=True,
+    type=click.Choice(["database", "directory", "s3"]),
+    help='Where resource bytes live (docs/deploy.md, "Resource blob store"); s3 reads '
+    "OPENWORKS_BLOB_S3_BUCKET/_ENDPOINT/_PREFIX/_REGION.",
+)
+@click.option(
+    "--blob-dir",
+    envvar="OPENWORKS_BLOB_DIR",
+    default=None,
+    metavar="DIR",
+    help="The directory of --blob-store directory.",
+)
+@click.option(
+    "--public-url",
+    envvar="OPENWORKS_PUBLIC_URL",
+    default=None,
+    metavar="URL",
+    help="The URL clients reach this server at, for resource download links (default "
+    "http(s)://HOST:PORT).",
+)
 def serve(
     host: str,
     port: int,
@@ -174,6 +198,9 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     tls_only: bool,
+    blob_store: str,
+    blob_dir: str | None,
+    public_url: str | None,
 ) -> None:
     """Run the API server (with the package worker in the same process)."""
     import uvicorn
@@ -205,6 +232,9 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
         tls_only=tls_only or None,
+        blob_store=blob_store,
+        blob_dir=blob_dir,
+        public_url=public_url,
     )
     try:
         certificates = _prepare_tls(settings)
@@ -242,6 +272,12 @@ def serve(
         "API requests in flight" + (" (limits shared through Redis)" if settings.redis_url else "")
     )
     click.echo(f"openworks: {describe_exposure(settings)}")
+    where = {"directory": settings.blob_dir, "s3": settings.blob_s3_bucket}.get(settings.blob_store)
+    click.echo(
+        f"openworks: resource bytes in the {settings.blob_store} blob store"
+        + (f" ({where})" if where else "")
+        + f", at most {settings.resource_max_bytes} bytes each"
+    )
     if settings.control:
         click.echo("openworks: test control API enabled under /_openworks/ (root key only)")
     click.echo(

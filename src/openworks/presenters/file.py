@@ -15,7 +15,13 @@ from openworks.core.model import File, FileVersion, Project
 
 from .node import committed_node_configuration
 
-__all__ = ["committed_file", "deleted_file", "file_summary", "file_version"]
+__all__ = [
+    "committed_file",
+    "deleted_file",
+    "file_summary",
+    "file_version",
+    "resource_download_link",
+]
 
 
 def file_summary(f: File) -> dict[str, Any]:
@@ -45,6 +51,12 @@ def file_summary(f: File) -> dict[str, Any]:
         "UseType": f.use_type,
         "AdvancedSettings": f.advanced_settings,
     }
+
+
+def resource_download_link(link: str | None) -> dict[str, Any]:
+    """GetFile's ``ResourceDownloadLink``: a signed link to a resource's bytes on openworks
+    itself (server/downloads.py), ``None`` for a file that is not a resource."""
+    return {"downloadLink": link}
 
 
 def _camel(key: str) -> str:

@@ -7,7 +7,8 @@
                   │                  │                      or Response (about 30 µs a call)
                   │                  └─ other methods ───▶ 405 (Allow: GET, HEAD, POST)
                   └─ anything else ──▶ Starlette: /_openworks/… (test control, --control
-                                       only), /healthz, /readyz, /metrics, /console/…
+                                       only), /healthz, /readyz, /metrics, /console/…,
+                                       /resources/sha256/… (server/downloads.py)
 
 ``/`` is served here once; no route of the router matches it. ``/healthz`` says the process
 runs (liveness); ``/readyz`` that it can serve: the database and Redis (when configured)
@@ -36,6 +37,7 @@ from openworks.metrics import Exporter
 from openworks.readiness import Readiness
 from openworks.store import SqlStore
 
+from .downloads import download_routes
 from .fastpaths import API_THREADS, choose_fast_paths
 from .pipeline import build_pipeline, operation_table
 from .service import Service, build_service
@@ -134,6 +136,7 @@ def create_app(service: Service) -> Starlette:
     ]
     if exporter.mode != "off":  # off: /metrics is not there (404)
         routes.append(Route("/metrics", metrics, methods=["GET"]))
+    routes.extend(download_routes(service.core))  # resource bytes by signed link
     routes.extend(console)
     app = App(routes=routes, lifespan=lifespan)
     app.api = build_pipeline(service, exporter.api, fast)

@@ -39,6 +39,7 @@ from openworks.store.secrets import SecretBox, load_server_key
 from openworks.worker import Worker
 
 from .admission import build_limiter
+from .downloads import install_blobs
 
 __all__ = ["KeyCache", "Service", "build_service", "make_nonce_cache"]
 
@@ -146,6 +147,7 @@ def build_service(settings: Settings) -> Service:
     ensure_account(engine, settings.account_id)
     ensure_key(engine, box, settings.account_id, key_id, secret)
     core = open_core(engine, box, test_control=settings.control)  # test control: a gate
+    install_blobs(settings, engine, core, load_server_key(settings.database_url))
     worker = Worker(core)
     core.on_package = worker.notify
     return Service(

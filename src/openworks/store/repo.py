@@ -39,6 +39,7 @@ from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
 from .hot import HotRead
+from .repo_blobs import BlobGrantsRepo
 from .repo_checks import SqlCheckStore
 from .repo_folders import FoldersRepo
 from .repo_members import MembersRepo
@@ -252,7 +253,7 @@ _CLAIM = _claim(gated=False)
 _CLAIM_TEST_CONTROL = _claim(gated=True)
 
 
-class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo):
+class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     """One transaction; implements :class:`openworks.core.ports.Tx`."""
 
     def __init__(

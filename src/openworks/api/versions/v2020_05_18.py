@@ -131,6 +131,7 @@ LONG_TEXT = frozenset(
         "Comment",
         "CheckResultTip",
         "CheckMessage",
+        "ResourceFile",  # a data: URL carries a resource inline (core/resources.py)
     }
 )
 
