@@ -77,6 +77,10 @@ SERVED_GROUPS_2024 = {
     "workflow_definition",
     "pipeline",
     "legacy_datastudio",
+    "resource",
+    "function",
+    "snapshot",
+    "scheduler_task",
 }
 
 

@@ -8,9 +8,10 @@ its parameters in :data:`PARAMS` and a handler registered with
 here are their own. The 2020 DataStudio operations this version still carries take their
 2020 lines (:data:`LEGACY_RENAMED` maps the two renamed package reads).
 
-Groups served (the contract's ``group``): project, member, node, workflow_definition,
-pipeline, legacy_datastudio. Resources, functions, snapshots, scheduler tasks and
-cross-project runs have no line yet: they answer ``InvalidApi.NotFound``.
+Groups with lines (the contract's ``group``): project, member, node, workflow_definition,
+pipeline, legacy_datastudio, resource, function, snapshot, scheduler_task; an operation
+whose handler is not written yet answers ``InvalidApi.NotFound``. Cross-project runs have
+no line yet.
 """
 
 from __future__ import annotations
@@ -116,6 +117,28 @@ OPERATIONS: Mapping[str, Op] = {
     "AbolishDeployment": _DEVELOP,
     "GetDeployment": _READ,
     "ListDeployments": _READ,
+    # -- resources and functions (files of resource and function types) ------------------
+    "CreateResource": _DEVELOP,
+    "UpdateResource": _DEVELOP,
+    "DeleteResource": _DEVELOP,
+    "MoveResource": _DEVELOP,
+    "RenameResource": _DEVELOP,
+    "GetResource": _READ,
+    "ListResources": _READ,
+    "CreateFunction": _DEVELOP,
+    "UpdateFunction": _DEVELOP,
+    "DeleteFunction": _DEVELOP,
+    "MoveFunction": _DEVELOP,
+    "RenameFunction": _DEVELOP,
+    "GetFunction": _READ,
+    "ListFunctions": _READ,
+    # -- snapshots and scheduler tasks: no ProjectId in the request (ListSnapshots names
+    # the object, GetSnapshot/GetTask only an id): the handler finds the workspace and
+    # checks it ----------------------------------------------------------------------------
+    "ListSnapshots": _READ,
+    "GetSnapshot": _READ,
+    "GetTask": _READ,
+    "ListTasks": _READ,
     # -- the 2020 DataStudio operations still in 2024 ------------------------------------
     **{name: v2020.OPERATIONS[name] for name in _LEGACY},
     **{name: v2020.OPERATIONS[old] for name, old in LEGACY_RENAMED.items()},
