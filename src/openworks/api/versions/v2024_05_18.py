@@ -164,7 +164,14 @@ PARAMS = ParamRules(
     ranges={"PageNumber": (1, v2020.PAGE_NUMBER_MAX), "PageSize": (1, v2020.PAGE_SIZE_MAX)},
     int_lists=v2020.INT_LISTS,
     max_items={"Tags": v2020.MAX_TAGS, "AliyunResourceTags": v2020.MAX_TAGS},
-    text_limits={**v2020.TEXT_LIMITS, "Name": 256, "DisplayName": 256, "Code": 128},
+    # texts stored in a column narrower than 4 KiB (projects.name and resource_group_id: 128)
+    text_limits={
+        **v2020.TEXT_LIMITS,
+        "Name": 256,
+        "DisplayName": 128,
+        "AliyunResourceGroupId": 128,
+        "Code": 128,
+    },
     long_text=frozenset({*v2020.LONG_TEXT, "Spec", "Description"}),
     text_limit=4_096,
     long_text_limit=1_048_576,
