@@ -45,7 +45,7 @@ def new_file(tea: TeaClient, pid: int, content: str = "SELECT 1;") -> int:
     )
 
 
-def create(client: Client24, pid: int, fid: int, **extra: Any) -> str:
+def create(client: Client24, pid: int, fid: int | str, **extra: Any) -> str:
     params: dict[str, Any] = {"ProjectId": pid, "Type": "Online", "ObjectIds": [str(fid)]}
     return str(client.call("CreatePipelineRun", **(params | extra))["Id"])
 
@@ -399,3 +399,134 @@ def test_old_sdk_names_are_aliases(server: RunningServer, tea: TeaClient) -> Non
     assert [d["Id"] for d in listed["Deployments"]] == [run_id]
     assert old.call("AbolishDeployment", ProjectId=pid, Id=run_id)["Success"] is True
     assert old.call("GetDeployment", ProjectId=pid, Id=run_id)["Pipeline"]["Status"] == "Cancel"
+
+
+# -- workflow definitions as run objects -------------------------------------------------------
+
+
+def new_workflow(client: Client24, pid: int, nodes: int = 2) -> tuple[str, list[str]]:
+    """A workflow definition (2024) with ``nodes`` shell nodes in it; (its id, node ids)."""
+    name = unique("wf")
+    spec = {"name": name, "script": {"path": name, "runtime": {"command": "WORKFLOW"}}}
+    wid = str(
+        client.call(
+            "CreateWorkflowDefinition",
+            ProjectId=pid,
+            Spec=json.dumps({"version": "2.0.0", "kind": "CycleWorkflow",
+                             "spec": {"workflows": [spec]}}),
+        )["Id"]
+    )  # fmt: skip
+    ids = []
+    for _ in range(nodes):
+        node = {"name": (n := unique("wn")), "script": {"path": n, "content": "echo 1",
+                "runtime": {"command": "DIDE_SHELL"}}}  # fmt: skip
+        ids.append(
+            str(
+                client.call(
+                    "CreateNode", ProjectId=pid, Scene="DATAWORKS_PROJECT", ContainerId=wid,
+                    Spec=json.dumps({"version": "1.1.0", "kind": "Node",
+                                     "spec": {"nodes": [node]}}),
+                )["Id"]
+            )
+        )  # fmt: skip
+    return wid, ids
+
+
+def items(client: Client24, pid: int, run_id: str) -> list[dict[str, Any]]:
+    page = client.call("ListPipelineRunItems", ProjectId=pid, PipelineRunId=run_id)
+    return list(page["PagingInfo"]["PipelineRunItems"])
+
+
+def test_a_workflow_deploys_its_nodes(
+    client24: Client24, tea: TeaClient, server: RunningServer
+) -> None:
+    pid = workspace(tea, server)
+    wid, (a, b) = new_workflow(client24, pid)
+    run_id = create(client24, pid, wid)
+    before = items(client24, pid, run_id)
+    assert [(i["Id"], i["Type"], i["Status"]) for i in before] == [
+        (wid, "WorkflowDefinition", "Init"), (a, "Node", "Init"), (b, "Node", "Init"),
+    ]  # fmt: skip
+    assert drive(client24, pid, run_id)["Status"] == "Success"
+
+    listed = items(client24, pid, run_id)
+    assert [(i["Id"], i["Type"], i["Status"], i.get("Version")) for i in listed] == [
+        (wid, "WorkflowDefinition", "Success", None), (a, "Node", "Success", 1),
+        (b, "Node", "Success", 1),
+    ]  # fmt: skip
+    workflow = json.loads(listed[0]["Spec"])
+    assert workflow["kind"] == "CycleWorkflow"
+    assert [n["id"] for n in workflow["spec"]["workflows"][0]["nodes"]] == [a, b]
+    assert json.loads(listed[1]["Spec"])["kind"] == "Node"
+
+    # one history: one package per environment, each with both nodes
+    made = packages(tea, pid)
+    assert sorted((p["FromEnvironment"], p["ToEnvironment"], p["Status"]) for p in made) == [
+        (0, 1, 1),
+        (1, 2, 1),
+    ]
+    for package in made:
+        got = tea.call("GetDeployment", ProjectId=pid, DeploymentId=package["Id"])["Data"]
+        assert sorted(i["FileId"] for i in got["DeployedItems"]) == [int(a), int(b)]
+    for node in (a, b):
+        file = tea.call("GetFile", ProjectId=pid, FileId=int(node))["Data"]["File"]
+        assert file["CommitStatus"] == 1 and file["CurrentVersion"] == 1
+    listed_runs = tea24_list(client24, pid, wid)
+    assert [r["Id"] for r in listed_runs] == [run_id]
+
+    # nothing left to deploy: BUILD_PACKAGE fails
+    again = get(client24, pid, create(client24, pid, wid))
+    assert again["Status"] == "Fail" and "Nothing to deploy" in again["Message"]
+
+
+def tea24_list(client: Client24, pid: int, object_id: str) -> list[dict[str, Any]]:
+    page = client.call("ListPipelineRuns", ProjectId=pid, ObjectId=object_id)
+    return list(page["PagingInfo"]["PipelineRuns"])
+
+
+def test_a_workflow_deploys_only_its_changed_nodes(tea24, tea, server) -> None:
+    pid = workspace(tea, server, mode=2)
+    wid, (_a, b) = new_workflow(tea24, pid)
+    assert drive(tea24, pid, create(tea24, pid, wid))["Status"] == "Success"
+    tea.call("UpdateFile", ProjectId=pid, FileId=int(b), Content="echo 2")
+    run_id = create(tea24, pid, wid, RunMode="Auto")
+    done = wait(tea24, pid, run_id, lambda r: r["Status"] in FINAL)
+    assert done["Status"] == "Success", done
+    assert [(i["Id"], i.get("Version")) for i in items(tea24, pid, run_id)] == [
+        (wid, None),
+        (b, 2),
+    ]
+    newest = packages(tea, pid)[0]
+    assert (newest["FromEnvironment"], newest["ToEnvironment"]) == (0, 2)
+
+
+def test_workflow_run_refusals(tea24: Tea2024Client, tea: TeaClient, server) -> None:
+    pid = workspace(tea, server)
+    wid, (a, _b) = new_workflow(tea24, pid)
+    offline = refused(
+        lambda: create(tea24, pid, wid, Type="Offline"),
+        "Invalid.PipelineRun.OfflineWorkflow",
+    )
+    assert wid in offline.message
+    # one active run per object: a node's run blocks its workflow's, and back
+    node_run = create(tea24, pid, a)
+    busy = refused(lambda: create(tea24, pid, wid), "Invalid.PipelineRun.ObjectBusy")
+    assert node_run in busy.message
+    tea24.call("AbolishPipelineRun", ProjectId=pid, Id=node_run)
+    wf_run = create(tea24, pid, wid)
+    busy = refused(lambda: create(tea24, pid, a), "Invalid.PipelineRun.ObjectBusy")
+    assert wf_run in busy.message
+    # an empty workflow has nothing to deploy
+    empty, _ = new_workflow(tea24, pid, nodes=0)
+    run = get(tea24, pid, create(tea24, pid, empty))
+    assert run["Status"] == "Fail" and "has no nodes" in run["Message"]
+
+
+def test_delete_project_waits_for_an_active_run(tea24: Tea2024Client, tea, server) -> None:
+    pid = workspace(tea, server)
+    run_id = create(tea24, pid, new_file(tea, pid))  # waits at DEV_CHECK: no package in flight
+    busy = refused(lambda: tea24.call("DeleteProject", Id=pid), "Invalid.Project.PipelineRunActive")
+    assert run_id in busy.message
+    tea24.call("AbolishPipelineRun", ProjectId=pid, Id=run_id)
+    tea24.call("DeleteProject", Id=pid)
+    refused(lambda: get(tea24, pid, run_id), "Invalid.Tenant.ProjectNotExists")

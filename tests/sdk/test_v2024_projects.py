@@ -195,3 +195,17 @@ def test_permissions(server: RunningServer, tea24: Tea2024Client) -> None:
 
 def _key(user: Any) -> tuple[str, str]:
     return user.key_id, user.secret
+
+
+def test_unknown_parameters_are_ignored(server: RunningServer) -> None:
+    # Terraform's provider adds RegionId to every 2024 call; the gateway ignores it
+    common = CommonClient2024(server.endpoint, *DEV_KEY)
+    project_id = int(
+        common.call("CreateProject", Name=unique("tf"), DisplayName="t", RegionId="cn-shanghai")[
+            "Id"
+        ]
+    )
+    got = common.call("GetProject", Id=project_id, RegionId="cn-shanghai", NotAParameter="x")
+    assert got["Project"]["Id"] == project_id
+    runs = common.call("ListPipelineRuns", ProjectId=project_id, RegionId="cn-shanghai")
+    assert runs["PagingInfo"]["TotalCount"] == 0

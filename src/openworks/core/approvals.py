@@ -121,7 +121,7 @@ def approve_package(
     """Approve and execute the package in one transaction; the package afterwards."""
     with core.store.transaction(write=True) as tx:
         package = _waiting(tx, principal, package_id, ref)
-        lifecycle.approve(tx, package, principal.user_id, core.clock(), core.gates)
+        lifecycle.approve(tx, package, principal.user_id, core.clock(), core.lifecycle_gates)
         return package
 
 
@@ -137,5 +137,5 @@ def reject_package(
         raise Invalid("Invalid.Param", "A rejection needs a reason.")
     with core.store.transaction(write=True) as tx:
         package = _waiting(tx, principal, package_id, ref)
-        lifecycle.reject(tx, package, principal.user_id, reason, core.clock())
+        lifecycle.reject(tx, package, principal.user_id, reason, core.clock(), core.lifecycle_gates)
         return package

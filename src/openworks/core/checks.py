@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 
 from . import lifecycle
 from .builtin_checks import evaluate, parse_specs
 from .check_ports import CheckEvent, CheckRun, Delivery, RunStatus
-from .context import Core
+from .context import Core, Gate
 from .errors import Invalid, NotFound
 from .extensions import event_message
 from .lifecycle import HOLD_APPROVAL, HOLD_CHECKS
@@ -127,8 +128,9 @@ def _summary(runs: list[CheckRun]) -> str:
     return "; ".join(f"{r.name}: {r.message}" if r.message else r.name for r in runs)
 
 
-def settle(tx: Tx, package_id: int, now: int) -> bool:
+def settle(tx: Tx, package_id: int, now: int, gates: Sequence[Gate] = ()) -> bool:
     """Decide the gate if every run answered or the deadline passed; True if it moved on.
+    ``gates`` (the Core's) hear a run's package settle; without them nobody does.
 
     The package is locked first, so two workers (or a worker and a verdict) settle one
     gate once: the second finds it no longer held for checks and does nothing."""
@@ -152,10 +154,10 @@ def settle(tx: Tx, package_id: int, now: int) -> bool:
     store.close_events(package_id)
     failed = [r for r in runs if r.status == RunStatus.FAIL]
     if failed:
-        lifecycle.checks_failed(tx, package, _summary(failed), now)
+        lifecycle.checks_failed(tx, package, _summary(failed), now, gates)
     else:
         required = load_settings(tx, package.project_id).approval_required
-        lifecycle.checks_passed(tx, package, required)
+        lifecycle.checks_passed(tx, package, required, gates)
     return True
 
 
@@ -186,7 +188,7 @@ def settle_due(core: Core) -> list[int]:
     moved = []
     for package_id in due:
         with core.store.transaction(write=True) as tx:
-            if settle(tx, package_id, now):
+            if settle(tx, package_id, now, core.lifecycle_gates):
                 moved.append(package_id)
     for package_id in moved:
         core.on_package(package_id)
@@ -227,7 +229,7 @@ def run_builtin_checks(core: Core, limit: int = 50) -> int:
                     run.status, run.message = verdict
                 run.finish_time = now
                 evaluated += store.finish_run(run)
-            if settle(tx, package_id, now):
+            if settle(tx, package_id, now, core.lifecycle_gates):
                 moved.append(package_id)
     for package_id in moved:
         core.on_package(package_id)
@@ -295,7 +297,7 @@ def answer_check(
                 else f"No extension was asked to check message {message_id}.",
             )
         changed = _record(tx, runs[0], result, message or "", now)
-        moved = changed and settle(tx, event.package_id, now)
+        moved = changed and settle(tx, event.package_id, now, core.lifecycle_gates)
     if moved:
         core.on_package(event.package_id)
 
@@ -321,7 +323,7 @@ def answer_checker_instance(
                 f"No file deployment check has CheckerInstanceId {checker_instance_id}.",
             )
         changed = _record(tx, run, result, "", now)
-        moved = changed and settle(tx, run.package_id, now)
+        moved = changed and settle(tx, run.package_id, now, core.lifecycle_gates)
     if moved:
         core.on_package(run.package_id)
 

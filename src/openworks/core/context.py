@@ -24,8 +24,10 @@ def _ignore(_package_id: int) -> None:
 
 class Gate(Protocol):
     """A policy that joins the package lifecycle (:mod:`openworks.core.lifecycle`) without
-    the lifecycle importing it; installed per :class:`Core` (test control is one, and only
-    with ``--control``: :func:`openworks.core.test_control.install`)."""
+    the lifecycle importing it; installed per :class:`Core`: test control (only with
+    ``--control``: :func:`openworks.core.test_control.install`) in ``gates``, pipeline runs
+    (:func:`openworks.core.run_trigger.install`, by :func:`openworks.store.open_core`) in
+    ``observers``."""
 
     def created(self, tx: Tx, package_id: int, now: int) -> None:
         """A package was inserted in this transaction; hold it here if the gate wants."""
@@ -33,6 +35,11 @@ class Gate(Protocol):
 
     def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
         """(item status, ErrorMessage) to fail the package instead of running it, or None."""
+        ...
+
+    def settled(self, tx: Tx, package: Package) -> None:
+        """A package of a pipeline run (``run_id``) reached a decision in this transaction:
+        checks passed or failed, executed, failed or rejected."""
         ...
 
 
@@ -45,6 +52,14 @@ class Core:
     # been applied and before it commits. Tests use it to hold a package mid-execution
     # (`openworks worker` honours OPENWORKS_TEST_EXECUTION_PAUSE_MS).
     inside_execution: Callable[[int], None] = field(default=_ignore)
-    # Gates asked at creation and before execution (lifecycle.created / execute); none
-    # unless installed at start, so a plain process runs no gate code at all.
+    # Gates asked at creation, before execution and when a run's package settles (see
+    # Gate); none unless installed at start (test control's, only with --control).
     gates: tuple[Gate, ...] = ()
+    # Gates that only listen (their created/before_execute do nothing): pipeline runs',
+    # installed by store.open_core. None in a bare Core.
+    observers: tuple[Gate, ...] = ()
+
+    @property
+    def lifecycle_gates(self) -> tuple[Gate, ...]:
+        """What the lifecycle is given: the gates, then the observers."""
+        return (*self.gates, *self.observers)

@@ -32,9 +32,9 @@ its deploy stage: where the diagram releases it (checks passed, or no checks) it
                                         └──▶ READY 0, hold — (worker)
 
 Every transition that settles a package of a run (checks passed or failed, executed,
-failed, rejected) then calls the run hook (:func:`install_run_hook`, installed by
-:func:`openworks.core.pipeline_runs.install`) in the same transaction, which refreshes
-the run's status and advances an Auto run.
+failed, rejected) then tells each gate it is given (``gate.settled``) in the same
+transaction; the gate of pipeline runs (:class:`openworks.core.run_trigger.RunsGate`)
+refreshes the run's status and advances an Auto run.
 
 Items: UNPUBLISHED 0 ─▶ SUCCESS 1 | ERROR 2 (commit) | DEPLOY_ERROR 4 (deploy) | REJECT 6
 (or the item status a forced failure names). Versions (see
@@ -64,17 +64,21 @@ later one that ran first makes every earlier one stale.
 
 **Gates** (:class:`openworks.core.context.Gate`) join the lifecycle through one small
 interface without this module importing them: ``created`` runs in the creating transaction
-(it may hold the package), ``before_execute`` may fail a package instead of running it. They
-are installed per :class:`~openworks.core.context.Core` at start and passed in as
-``core.gates``; with none installed (the default) no gate code runs. Test control
-(:func:`openworks.core.test_control.install`, only with ``--control`` or the test kit) is
-the one gate today; a gate that holds packages also needs the worker's claim to wait for it
-(``SqlStore(test_control=True)`` picks the claim statement that does).
+(it may hold the package), ``before_execute`` may fail a package instead of running it,
+``settled`` hears that a package of a pipeline run settled. They are installed per
+:class:`~openworks.core.context.Core` at start and passed in as ``core.lifecycle_gates``
+(its ``gates``, then its ``observers``) to every transition that may call them; with none
+installed (a bare ``Core``) no gate code runs. :func:`openworks.store.open_core` installs
+the observer of pipeline runs (:func:`openworks.core.run_trigger.install`) and, only with
+``--control`` or the test kit, test control's gate
+(:func:`openworks.core.test_control.install`); a gate that holds packages
+also needs the worker's claim to wait for it (``SqlStore(test_control=True)`` picks the
+claim statement that does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .context import Gate
@@ -102,7 +106,6 @@ __all__ = [
     "HOLD_CHECKS",
     "HOLD_STAGE",
     "STALE",
-    "RunHook",
     "approve",
     "checks_failed",
     "checks_passed",
@@ -114,7 +117,6 @@ __all__ = [
     "hold_for_approval",
     "hold_for_checks",
     "hold_for_stage",
-    "install_run_hook",
     "lock",
     "node_outputs",
     "reject",
@@ -126,20 +128,12 @@ HOLD_CHECKS = "checks"
 HOLD_APPROVAL = "approval"
 HOLD_STAGE = "stage"
 
-RunHook = Callable[[Tx, Package], None]
-_RUN_HOOK: list[RunHook] = []
 
-
-def install_run_hook(hook: RunHook) -> None:
-    """Call ``hook(tx, package)`` whenever a package of a pipeline run settles (the last
-    installed wins; one per process, see :func:`openworks.core.pipeline_runs.install`)."""
-    _RUN_HOOK[:] = [hook]
-
-
-def _settled(tx: Tx, package: Package) -> None:
+def _settled(tx: Tx, gates: Sequence[Gate], package: Package) -> None:
+    """Tell the gates that a package of a pipeline run settled."""
     if package.run_id is not None:
-        for hook in _RUN_HOOK:
-            hook(tx, package)
+        for gate in gates:
+            gate.settled(tx, package)
 
 
 STALE = "The package is stale"
@@ -276,7 +270,7 @@ def release_stage(tx: Tx, package: Package, approval_required: bool) -> None:
     _move(tx, package, hold=hold)
 
 
-def checks_passed(tx: Tx, package: Package, approval_required: bool) -> None:
+def checks_passed(tx: Tx, package: Package, approval_required: bool, gates: Sequence[Gate]) -> None:
     """READY "checks" ─▶ READY "approval" (to PROD, approval required) or READY unheld;
     READY "stage" for a package waiting for its run's deploy stage."""
     _expect(package, PackageStatus.READY, HOLD_CHECKS)
@@ -284,20 +278,21 @@ def checks_passed(tx: Tx, package: Package, approval_required: bool) -> None:
     if package.await_stage:
         hold = HOLD_STAGE
     _move(tx, package, hold=hold, checking_status=None)
-    _settled(tx, package)
+    _settled(tx, gates, package)
 
 
-def checks_failed(tx: Tx, package: Package, summary: str, now: int) -> None:
+def checks_failed(tx: Tx, package: Package, summary: str, now: int, gates: Sequence[Gate]) -> None:
     """READY "checks" ─▶ to DEV: READY unheld, CheckingStatus 7 (it still commits);
     to PROD, or a package of a pipeline run: FAILED, blocked, its versions back as after
     a failed run."""
     _expect(package, PackageStatus.READY, HOLD_CHECKS)
     if package.to_env != Env.PROD and not package.await_stage:
         _move(tx, package, hold=None, checking_status=CheckingStatus.FAILED)
-        _settled(tx, package)
+        _settled(tx, gates, package)
         return
     _finish_failed(
         tx,
+        gates,
         package,
         now,
         f"Blocked by pre-deployment checks: {summary}",
@@ -332,6 +327,7 @@ def delete_for_good(tx: Tx, project: Project, file: File, user_id: str, now: int
 
 def _finish_failed(
     tx: Tx,
+    gates: Sequence[Gate],
     package: Package,
     now: int,
     message: str,
@@ -350,28 +346,37 @@ def _finish_failed(
         hold=None,
         **extra,
     )
-    _settled(tx, package)
+    _settled(tx, gates, package)
 
 
-def fail(tx: Tx, package: Package, now: int, message: str, item_status: int | None) -> None:
+def fail(
+    tx: Tx,
+    package: Package,
+    now: int,
+    message: str,
+    item_status: int | None,
+    gates: Sequence[Gate],
+) -> None:
     """READY (any hold) ─▶ FAILED: every item gets ``item_status`` (default: ERROR for a
     commit, DEPLOY_ERROR for a deploy) and the versions go back."""
     _expect(package, PackageStatus.READY, package.hold)
     status = _failed_item(package) if item_status is None else item_status
-    _finish_failed(tx, package, now, message, status)
+    _finish_failed(tx, gates, package, now, message, status)
 
 
-def fail_after_crash(tx: Tx, package_id: int, now: int) -> bool:
+def fail_after_crash(tx: Tx, package_id: int, now: int, gates: Sequence[Gate]) -> bool:
     """A package whose execution raised: FAILED with a message saying so; False if it is
     no longer READY (someone else finished it)."""
     package = lock(tx, package_id)
     if package is None or package.status != PackageStatus.READY:
         return False
-    fail(tx, package, now, INTERNAL_ERROR, None)
+    fail(tx, package, now, INTERNAL_ERROR, None, gates)
     return True
 
 
-def reject(tx: Tx, package: Package, handler_id: str, reason: str, now: int) -> None:
+def reject(
+    tx: Tx, package: Package, handler_id: str, reason: str, now: int, gates: Sequence[Gate]
+) -> None:
     """READY "approval" ─▶ REJECTED, items REJECT, versions back as after a failure."""
     _expect(package, PackageStatus.READY, HOLD_APPROVAL)
     _set_items(tx, package, ItemStatus.REJECT)
@@ -385,7 +390,7 @@ def reject(tx: Tx, package: Package, handler_id: str, reason: str, now: int) -> 
         execute_time=now,
         hold=None,
     )
-    _settled(tx, package)
+    _settled(tx, gates, package)
 
 
 def approve(tx: Tx, package: Package, handler_id: str, now: int, gates: Sequence[Gate]) -> None:
@@ -490,7 +495,7 @@ def execute(
         forced = gate.before_execute(tx, package, now)
         if forced is not None:
             item_status, message = forced
-            _finish_failed(tx, package, now, message, item_status, **decided)
+            _finish_failed(tx, gates, package, now, message, item_status, **decided)
             return
     project = tx.project(package.project_id)
     env = Env(package.to_env)
@@ -523,7 +528,7 @@ def execute(
                 break
     if failure is not None:
         bad, reason = failure
-        _finish_failed(tx, package, now, reason, _failed_item(package), only=bad, **decided)
+        _finish_failed(tx, gates, package, now, reason, _failed_item(package), only=bad, **decided)
         return
     for version in versions:
         _apply(tx, project, version, env, now)
@@ -531,4 +536,4 @@ def execute(
     for version in versions:
         _settle_version(tx, package, version, ok=True)
     _move(tx, package, status=PackageStatus.SUCCESS, execute_time=now, hold=None, **decided)
-    _settled(tx, package)
+    _settled(tx, gates, package)

@@ -11,6 +11,8 @@ from .context import Core
 from .errors import Invalid
 from .model import PackageStatus, Principal, Project, ProjectMode
 from .ports import DeploymentFilter, Page, Tx
+from .run_stages import FINAL
+from .run_trigger import derive_run
 
 __all__ = [
     "DELETED",
@@ -202,10 +204,25 @@ def update_project(
         return project
 
 
+def _refuse_active_run(tx: Tx, project: Project) -> None:
+    """Refuse while a run is active: its status derived now (the stored one may lag)."""
+    for run in tx.pipeline().project_active_runs(project.id):
+        status = derive_run(tx, run).status
+        if status not in FINAL:
+            raise Invalid(
+                "Invalid.Project.PipelineRunActive",
+                f"Deleting workspace {project.identifier} waits until its pipeline run "
+                f"{run.id} (Status {status}) is final: execute its remaining stages or "
+                "abolish it (AbolishPipelineRun).",
+            )
+
+
 def delete_project(core: Core, principal: Principal, ref: ProjectRef) -> None:
+    """Refused while a package is in flight or a pipeline run is active (not final)."""
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
         _refuse_in_flight(tx, project, "Deleting")
+        _refuse_active_run(tx, project)
         project.status = DELETED
         project.modify_time = core.clock()
         tx.update_project(project)

@@ -231,3 +231,7 @@ class RunStore(Protocol):
     def active_runs(self, project_id: int, object_id: int) -> list[PipelineRun]:
         """The object's runs whose stored status is not final."""
         ...
+
+    def project_active_runs(self, project_id: int) -> list[PipelineRun]:
+        """The workspace's runs whose stored status is not final, oldest first."""
+        ...

@@ -98,6 +98,9 @@ class _TestControlGate:
     def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
         return forced_failure(tx, package, now)
 
+    def settled(self, tx: Tx, package: Package) -> None:
+        return None
+
 
 GATE: Gate = _TestControlGate()
 

@@ -25,7 +25,7 @@ from openworks.core.pipeline_runs import ItemView, RunView
 from openworks.core.run_reads import RunDetail
 
 from .deployment import reviewer, status_name
-from .flowspec import version_spec
+from .flowspec import version_spec, workflow_spec
 from .labels import stage_look
 
 __all__ = ["item", "pipeline", "run_card", "step_line"]
@@ -72,10 +72,11 @@ def pipeline(view: RunView) -> dict[str, Any]:
 
 
 def item(project: Project, view: ItemView) -> dict[str, Any]:
+    """A node (Spec of its version), or a workflow (Spec: the workflow and its nodes)."""
     doc: dict[str, Any] = {
         "Id": str(view.file_id),
         "Name": view.name,
-        "Type": "Node",
+        "Type": view.kind,
         "Status": view.status,
         "Message": view.message,
         "CreateTime": view.create_time,
@@ -84,6 +85,8 @@ def item(project: Project, view: ItemView) -> dict[str, Any]:
     if view.version is not None:
         doc["Version"] = view.version.version
         doc["Spec"] = version_spec(project, view.version)
+    elif view.workflow is not None:
+        doc["Spec"] = workflow_spec(project, view.workflow, list(view.nodes), False)
     return doc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from openworks.core import pipeline_runs
+from openworks.core import run_trigger
 from openworks.core.context import Core
 
 from .db import default_database_url, make_engine, migrate
@@ -15,11 +15,13 @@ __all__ = ["SqlStore", "default_database_url", "make_engine", "migrate", "open_c
 
 
 def open_core(engine: Engine, box: SecretBox | None = None, *, test_control: bool = False) -> Core:
-    """A :class:`Core` over ``engine``; with ``test_control`` (``--control``,
-    ``OPENWORKS_CONTROL=1``, the test kit) test control is installed: its gate in the
-    lifecycle and the claim statement that waits for its gates. Without it, neither."""
+    """A :class:`Core` over ``engine`` whose lifecycle tells pipeline runs when their
+    packages settle (the observer :class:`openworks.core.run_trigger.RunsGate`); with
+    ``test_control`` (``--control``, ``OPENWORKS_CONTROL=1``, the test kit) test control is
+    installed: its gate in the lifecycle and the claim statement that waits for its gates.
+    Without it, neither."""
     core = Core(SqlStore(engine, box, test_control=test_control))
-    pipeline_runs.install(core)  # the lifecycle tells pipeline runs when their packages settle
+    run_trigger.install(core)  # observer: the lifecycle tells runs when their packages settle
     if test_control:
         from openworks.core import test_control as control
 

@@ -139,3 +139,14 @@ class SqlRunStore:
             )
         )
         return [_run(r) for r in rows]
+
+    def project_active_runs(self, project_id: int) -> list[PipelineRun]:
+        rows = self.conn.execute(
+            select(pipeline_runs)
+            .where(
+                pipeline_runs.c.project_id == project_id,
+                pipeline_runs.c.status.not_in(_FINAL),
+            )
+            .order_by(pipeline_runs.c.create_time, pipeline_runs.c.id)
+        )
+        return [_run(r) for r in rows]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from openworks.core import files, packages, pipeline_runs, run_trigger
 from openworks.core import run_stages as rs
+from openworks.core.access import ProjectRef
+from openworks.core.context import Core
 from openworks.core.model import CheckingStatus, Package, PackageStatus, RunStage
+from openworks.core.projects import NewProject, create_project
+
+from .conftest import ROOT
 
 
 def package(
@@ -123,3 +129,38 @@ def test_auto_range() -> None:
     codes = rs.stage_codes(False, True)
     assert rs.auto_range(codes, None) == frozenset(codes)
     assert rs.auto_range(codes, "DEV") == {"BUILD_PACKAGE", "DEV_CHECK", "DEV"}
+
+
+# -- the observer that advances Auto runs is carried by the Core -------------------------------
+
+
+def _auto_run(core: Core, identifier: str) -> tuple[ProjectRef, str]:
+    ref = ProjectRef(create_project(core, ROOT, NewProject(identifier, "auto", mode=3)))
+    file_id = files.create_file(core, ROOT, ref, 10, {"FileName": "auto", "Content": "SELECT 1"})
+    run_id = pipeline_runs.create_run(core, ROOT, ref, "Online", [str(file_id)], None, "Auto", None)
+    return ref, run_id
+
+
+def _drain(core: Core) -> None:
+    while packages.run_next_package(core) is not None:
+        pass
+
+
+def test_a_core_with_the_runs_observer_advances_auto_runs(core: Core) -> None:
+    assert run_trigger.install(core) is core and run_trigger.install(core).observers == (
+        core.observers[0],
+    )  # once per Core
+    assert core.gates == () and isinstance(core.observers[0], run_trigger.RunsGate)
+    ref, run_id = _auto_run(core, "ws_auto")
+    _drain(core)
+    view = pipeline_runs.get_run(core, ROOT, ref, run_id)
+    assert view.derived.status == rs.SUCCESS and view.run.status == rs.SUCCESS
+
+
+def test_a_bare_core_does_not_advance_after_a_package_settles(core: Core) -> None:
+    assert core.observers == () and core.lifecycle_gates == ()
+    ref, run_id = _auto_run(core, "ws_bare")
+    _drain(core)  # DEV ran; nobody heard it, so PROD_CHECK was never triggered
+    view = pipeline_runs.get_run(core, ROOT, ref, run_id)
+    assert by_code(view.derived)["DEV"] == rs.SUCCESS
+    assert by_code(view.derived)["PROD_CHECK"] == rs.INIT and view.run.status == rs.RUNNING
