@@ -152,8 +152,8 @@ def test_wrong_version(server: RunningServer) -> None:
 
 
 def test_a_2024_action_without_a_handler_is_not_found(server: RunningServer) -> None:
-    # resources are issue 16's: no handler yet; CreateUdfFile is served in 2020 only
-    for action in ("CreateResource", "CreateUdfFile"):
+    # cross-project runs are issue 16's: no handler yet
+    for action in ("CreateCrossProjectPipelineRun", "EstablishRelationTableToBusiness"):
         query = {**v1_query(DEV_KEY[0], uuid.uuid4().hex, time.time(), action)}
         query["Version"] = "2024-05-18"
         status, _, body = send(server, sign_v1(DEV_KEY[1], query))

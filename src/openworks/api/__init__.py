@@ -9,6 +9,7 @@ handler (2020-05-18 in this package's modules, 2024-05-18 in :mod:`openworks.api
 from . import deployments, files, projects
 from . import extensions as extensions
 from . import folders as folders
+from . import functions as functions
 from . import members as members
 from . import nodes as nodes
 from . import resources as resources

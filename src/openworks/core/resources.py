@@ -38,7 +38,8 @@ from .access import ProjectRef, resolve_project
 from .context import Core
 from .errors import Invalid, NotFound
 from .files import add_file, find_file
-from .model import File, Principal
+from .model import File, Principal, Project
+from .ports import Tx
 
 __all__ = [
     "CONFIG_KEY",
@@ -49,6 +50,7 @@ __all__ = [
     "BlobStore",
     "DownloadLinks",
     "ResourceInput",
+    "check_name",
     "create_resource_file",
     "digest_of",
     "download_link",
@@ -59,6 +61,8 @@ __all__ = [
     "ports_of",
     "read_version_bytes",
     "resource_of",
+    "stage_bytes",
+    "take_bytes",
     "update_file",
     "upload_url",
 ]
@@ -213,13 +217,7 @@ def _check_type(file_type: int, name: str, origin: str, storage_url: str | None)
             "Invalid.Resource.FileType",
             f"FileType {file_type} is not a resource type (use one of {codes}).",
         )
-    endings = RESOURCE_TYPES[file_type]
-    if endings and not name.lower().endswith(endings):
-        raise Invalid(
-            "Invalid.Resource.FileName",
-            f"The name of a FileType {file_type} resource must end with "
-            f"{' or '.join(endings)}: {name!r}.",
-        )
+    check_name(file_type, name)
     if not origin or len(origin) > 256 or "/" in origin or "\\" in origin:
         raise Invalid(
             "Invalid.Resource.OriginResourceName",
@@ -227,6 +225,17 @@ def _check_type(file_type: int, name: str, origin: str, storage_url: str | None)
         )
     if storage_url is not None and len(storage_url) > _STORAGE_URL_MAX:
         raise Invalid("Invalid.Param", f"StorageURL must be at most {_STORAGE_URL_MAX} characters.")
+
+
+def check_name(file_type: int, name: str) -> None:
+    """A resource's name ends as its type asks (``Invalid.Resource.FileName``)."""
+    endings = RESOURCE_TYPES.get(file_type, ())
+    if endings and not name.lower().endswith(endings):
+        raise Invalid(
+            "Invalid.Resource.FileName",
+            f"The name of a FileType {file_type} resource must end with "
+            f"{' or '.join(endings)}: {name!r}.",
+        )
 
 
 def _data_url(url: str) -> bytes:
@@ -275,6 +284,7 @@ def create_resource_file(
     file_type: int,
     changes: Mapping[str, Any],
     resource: ResourceInput,
+    extra_config: Mapping[str, Any] | None = None,
 ) -> int:
     """Store the bytes, then insert the file in one transaction; returns the FileId.
 
@@ -282,23 +292,11 @@ def create_resource_file(
     and unusable by any workspace (no grant was committed)."""
     name = str(changes.get("FileName") or "")
     _check_type(file_type, name, resource.origin_name, resource.storage_url)
-    blobs = ports_of(core).blobs
-    data, named = _source(resource)
-    digest = blobs.put(data) if data is not None else named or ""
+    staged = stage_bytes(core, resource)
     now = core.clock()
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
-        if named is not None and not tx.blob_granted(project.id, named):
-            raise Invalid(
-                "Invalid.Resource.NotUploaded",
-                f"No upload with SHA-256 {named} exists for workspace {project.identifier}.",
-            )
-        size = blobs.size(digest)
-        if size is None:
-            raise Invalid(
-                "Invalid.Resource.NotUploaded", f"The bytes with SHA-256 {digest} are gone."
-            )
-        tx.grant_blob(project.id, digest, size, now)
+        digest, size = take_bytes(core, tx, project, staged, now)
         record = {
             "digest": digest,
             "size": size,
@@ -310,7 +308,35 @@ def create_resource_file(
         text = resource.content if resource.content else ""
         # CreateResourceFile has no CreateFolderIfNotExists: its folder is made when missing
         fields = {**changes, "Content": text, "CreateFolderIfNotExists": True}
-        return add_file(tx, project, principal, file_type, fields, now, {CONFIG_KEY: record}).id
+        config = {**(extra_config or {}), CONFIG_KEY: record}
+        return add_file(tx, project, principal, file_type, fields, now, config).id
+
+
+def stage_bytes(core: Core, resource: ResourceInput) -> tuple[str, bool]:
+    """Store inline bytes (before any transaction: blobs are content-addressed, so bytes of
+    a call that then fails are harmless); returns (digest, named by an upload URL)."""
+    data, named = _source(resource)
+    if data is not None:
+        return ports_of(core).blobs.put(data), False
+    return named or "", True
+
+
+def take_bytes(
+    core: Core, tx: Tx, project: Project, staged: tuple[str, bool], now: int
+) -> tuple[str, int]:
+    """Inside the write transaction: check that an upload URL's digest was uploaded for
+    this workspace, grant the digest to it; returns (digest, size)."""
+    digest, named = staged
+    if named and not tx.blob_granted(project.id, digest):
+        raise Invalid(
+            "Invalid.Resource.NotUploaded",
+            f"No upload with SHA-256 {digest} exists for workspace {project.identifier}.",
+        )
+    size = ports_of(core).blobs.size(digest)
+    if size is None:
+        raise Invalid("Invalid.Resource.NotUploaded", f"The bytes with SHA-256 {digest} are gone.")
+    tx.grant_blob(project.id, digest, size, now)
+    return digest, size
 
 
 def grant_upload(core: Core, project_id: int, data: bytes, digest: str | None) -> str:

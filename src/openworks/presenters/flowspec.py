@@ -7,6 +7,8 @@
                                    │              ListPipelineRunItems' Spec)
                                    └──▶ node_summary (a ListNodes / ListNodeDependencies entry)
     business flow + its files ──▶ workflow_spec (GetWorkflowDefinition's Spec)
+    resource file ──▶ resource_spec / resource_summary (GetResource / ListResources)
+    function file ──▶ function_spec / function_summary (GetFunction / ListFunctions)
 
 The field mapping lives in :mod:`openworks.core.flowspec`; docs/flowspec.md has the table.
 """
@@ -18,6 +20,13 @@ from typing import Any
 import orjson
 
 from openworks.core.flowspec_fields import DEFAULT_VERSION, command_of
+from openworks.core.flowspec_objects import (
+    RESOURCE_TYPE_NAMES,
+    function_record,
+    object_text,
+    render_function,
+    render_resource,
+)
 from openworks.core.flowspec_render import file_node, node_text, version_node
 from openworks.core.folder_model import Business
 from openworks.core.model import File, FileVersion, Project
@@ -25,8 +34,13 @@ from openworks.core.model import File, FileVersion, Project
 __all__ = [
     "WORKFLOW_COMMAND",
     "file_spec",
+    "function_spec",
+    "function_summary",
     "node_spec",
     "node_summary",
+    "object_entry",
+    "resource_spec",
+    "resource_summary",
     "version_spec",
     "workflow_kind",
     "workflow_spec",
@@ -162,4 +176,85 @@ def workflow_summary(project: Project, business: Business) -> dict[str, Any]:
             "Path": _workflow_path(business),
             "Runtime": {"Command": WORKFLOW_COMMAND},
         },
+    }
+
+
+# -- resources and functions -----------------------------------------------------------
+
+
+def resource_spec(file: File, link: str | None) -> str:
+    """GetResource's Spec (kind Resource); ``file`` carries the bytes' digest, size and
+    the signed download link."""
+    return object_text("Resource", render_resource(file, file.id, link), file.config)
+
+
+def function_spec(file: File) -> str:
+    """GetFunction's Spec (kind Function)."""
+    return object_text("Function", render_function(file, file.id), file.config)
+
+
+def object_entry(project: Project, file: File) -> dict[str, Any]:
+    """Fields a GetResource / GetFunction object and a listing entry share."""
+    return {
+        "CreateTime": file.create_time,
+        "ModifyTime": file.last_edit_time or file.create_time,
+        "Id": str(file.id),
+        "Name": file.name,
+        "Owner": file.owner,
+        "ProjectId": project.id,
+    }
+
+
+def _script(item: dict[str, Any], file: File) -> dict[str, Any]:
+    return {
+        "Id": str(file.id),
+        "Path": item["script"]["path"],
+        "Runtime": {"Command": command_of(file.file_type)},
+    }
+
+
+def _source(item: dict[str, Any]) -> dict[str, Any]:
+    source = item.get("datasource") if isinstance(item.get("datasource"), dict) else {}
+    return {"Name": (source or {}).get("name"), "Type": (source or {}).get("type")}
+
+
+def resource_summary(project: Project, file: File) -> dict[str, Any]:
+    """A ListResources entry (bytes are local to openworks: SourceType Local)."""
+    item = render_resource(file, file.id)
+    return {
+        **object_entry(project, file),
+        "Type": RESOURCE_TYPE_NAMES.get(file.file_type, "file").capitalize(),
+        "Script": _script(item, file),
+        "DataSource": _source(item),
+        "SourceType": "Local",
+        "SourcePath": None,
+        "TargetType": None,
+        "TargetPath": None,
+    }
+
+
+def function_summary(project: Project, file: File) -> dict[str, Any]:
+    """A ListFunctions entry."""
+    item = render_function(file, file.id)
+    record = function_record(file.config)
+    runtime = item.get("runtimeResource") if isinstance(item.get("runtimeResource"), dict) else {}
+    group = (runtime or {}).get("resourceGroupId")
+    return {
+        **object_entry(project, file),
+        "Type": str(record.get("functionType") or "OTHER").capitalize(),
+        "ClassName": record.get("className"),
+        "Description": file.description,
+        "CommandDescription": record.get("cmdDescription"),
+        "ParameterDescription": record.get("parameterDescription"),
+        "ReturnValueDescription": record.get("returnValue"),
+        "ExampleDescription": record.get("example"),
+        "FileResource": ",".join(record.get("resources") or []),
+        "ArmResource": record.get("armResource"),
+        "EmbeddedCode": record.get("embeddedCode"),
+        "EmbeddedCodeType": record.get("embeddedCodeType"),
+        "EmbeddedResourceType": record.get("embeddedResourceType"),
+        "DatabaseName": None,
+        "DataSource": _source(item),
+        "RuntimeResource": {"ResourceGroupId": None if group is None else str(group)},
+        "Script": _script(item, file),
     }

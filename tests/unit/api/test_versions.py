@@ -103,8 +103,9 @@ def test_unknown_action_in_2020_is_api_not_found() -> None:
 
 
 def test_a_2020_operation_without_a_handler_is_api_not_found() -> None:
-    assert "CreateUdfFile" in operations() and "CreateUdfFile" not in handlers(V2020)
-    assert _same(_refusal("CreateUdfFile", V2020), api_not_found("CreateUdfFile"))
+    name = "EstablishRelationTableToBusiness"
+    assert name in operations() and name not in handlers(V2020)
+    assert _same(_refusal(name, V2020), api_not_found(name))
 
 
 @pytest.mark.parametrize("version", ["2019-01-01", "", "2020-05-18 ", "2024-05-19"])
@@ -113,7 +114,7 @@ def test_unknown_version_is_invalid_version(version: str) -> None:
     assert _same(error, invalid_version(version)) and error.status == 400
 
 
-@pytest.mark.parametrize("action", ["NoSuchOperation", "CreateUdfFile", "CreateResource"])
+@pytest.mark.parametrize("action", ["NoSuchOperation", "GetCrossProjectPipelineRun"])
 def test_unknown_version_with_an_action_no_version_serves_is_api_not_found(action: str) -> None:
     # as before versions were tables: the action is looked at first
     assert _same(_refusal(action, "2019-01-01"), api_not_found(action))

@@ -12,9 +12,35 @@ module                     groups
 ``nodes``                  node (FlowSpec; a node is a file, its Id the FileId)
 ``workflows``              workflow_definition (a workflow is a business flow)
 ``pipeline``               pipeline (runs over the package lifecycle) and its aliases
+``resources``              resource (FlowSpec; a resource file of FileType 12-15)
+``functions``              function (FlowSpec; a UDF file of FileType 17)
+``snapshots``              snapshot (an object's versions: committed file versions)
+``tasks``                  scheduler_task (what deployment made: the 2020 nodes)
 =========================  =========================================================
 """
 
-from . import legacy, members, nodes, pipeline, projects, workflows
+from . import (
+    functions,
+    legacy,
+    members,
+    nodes,
+    pipeline,
+    projects,
+    resources,
+    snapshots,
+    tasks,
+    workflows,
+)
 
-__all__ = ["legacy", "members", "nodes", "pipeline", "projects", "workflows"]
+__all__ = [
+    "functions",
+    "legacy",
+    "members",
+    "nodes",
+    "pipeline",
+    "projects",
+    "resources",
+    "snapshots",
+    "tasks",
+    "workflows",
+]

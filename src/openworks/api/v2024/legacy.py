@@ -9,8 +9,7 @@ renamed, one is new::
     ListDeploymentPackageFiles    one row per package item (presenters/package_files.py)
     ListFiles                     2020's handler; 2024 declares CommitStatus (0/1) too
 
-Not served yet (issue 16): CreateResourceFile, CreateUdfFile, UpdateUdfFile,
-EstablishRelationTableToBusiness.
+Not served yet (issue 16): EstablishRelationTableToBusiness.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from openworks.core.package_files import list_package_files
 from openworks.presenters.package_files import CHANGE_TYPE_CODE, package_file
 from openworks.protocol.errors import invalid_parameter
 
-from .. import deployments, extensions, files, folders
+from .. import deployments, extensions, files, folders, functions, resources
 from ..registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
@@ -55,6 +54,9 @@ handles("UpdateBusiness", version=V)(folders.update_business)
 handles("DeleteBusiness", version=V)(folders.delete_business)
 handles("GetIDEEventDetail", version=V)(extensions.get_ide_event_detail)
 handles("UpdateIDEEventResult", version=V)(extensions.update_ide_event_result)
+handles("CreateResourceFile", version=V)(resources.create_resource_file)
+handles("CreateUdfFile", version=V)(functions.create_udf_file)
+handles("UpdateUdfFile", version=V)(functions.update_udf_file)
 
 _CHANGE_TYPE_NAME = {code: name for name, code in CHANGE_TYPE_CODE.items()}
 
