@@ -5,6 +5,7 @@ a function made in one version reads in the other; bad input is a clear 400."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -245,3 +246,93 @@ def test_udf_and_resource_file_at_2024(client24: Client24, pid: int) -> None:
     )["Data"]
     item = first(client24.call("GetFunction", Id=str(fid))["Function"]["Spec"])
     assert item["fileResources"] == [{"name": name}] and int(rid) > 0
+
+
+# -- deploying a function before its resources -------------------------------------------------
+
+
+def _udf(tea: TeaClient, pid: int, lib: str) -> int:
+    return int(
+        tea.call(
+            "CreateUdfFile",
+            ProjectId=pid,
+            FileName=unique("f_need"),
+            FileFolderPath="Business Flow/udf/MaxCompute",
+            CreateFolderIfNotExists=True,
+            ClassName="com.x.Need",
+            FunctionType="STRING",
+            Resources=lib,
+        )["Data"]
+    )
+
+
+def _final(tea: TeaClient, pid: int, deployment_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        got = tea.call("GetDeployment", ProjectId=pid, DeploymentId=deployment_id)["Data"]
+        if got["Deployment"]["Status"] != 0 or time.monotonic() > deadline:
+            return dict(got["Deployment"])
+        time.sleep(0.05)
+
+
+def test_a_function_deployed_before_its_resource_fails_its_checks(tea: TeaClient, pid: int) -> None:
+    lib = resource(tea, pid)  # created, never committed
+    fid = _udf(tea, pid, lib)
+    commit = tea.call("SubmitFile", ProjectId=pid, FileId=fid)["Data"]
+    committed = _final(tea, pid, commit)
+    # a commit to development is checked but not blocked (as for every 2020 check)
+    assert committed["CheckingStatus"] == 7 and committed["Status"] == 1
+    # so its version cannot be deployed: DeployFile names the missing resource
+    with pytest.raises(CallFailed) as refused:
+        tea.call("DeployFile", ProjectId=pid, FileId=fid)
+    assert refused.value.code == "Invalid.Deploy.CheckFailed"
+    assert lib in refused.value.message and "function-resources" in refused.value.message
+
+
+def test_a_function_deployed_to_production_before_its_resource_is_blocked(
+    tea: TeaClient, pid: int
+) -> None:
+    lib = resource(tea, pid)
+    lib_id = tea.call("ListFiles", ProjectId=pid, Keyword=lib)["Data"]["Files"][0]["FileId"]
+    assert (
+        _final(tea, pid, tea.call("SubmitFile", ProjectId=pid, FileId=lib_id)["Data"])["Status"]
+        == 1
+    )  # in development, not in production
+    fid = _udf(tea, pid, lib)
+    committed = _final(tea, pid, tea.call("SubmitFile", ProjectId=pid, FileId=fid)["Data"])
+    assert committed["Status"] == 1 and committed.get("CheckingStatus") is None
+    blocked = _final(tea, pid, tea.call("DeployFile", ProjectId=pid, FileId=fid)["Data"])
+    assert (blocked["Status"], blocked["CheckingStatus"]) == (2, 7)
+    assert lib in blocked["ErrorMessage"] and "production" in blocked["ErrorMessage"]
+
+
+def test_a_function_after_its_resource_deploys(tea: TeaClient, pid: int) -> None:
+    lib = resource(tea, pid)
+    lib_id = tea.call("ListFiles", ProjectId=pid, Keyword=lib)["Data"]["Files"][0]["FileId"]
+    for step in ("SubmitFile", "DeployFile"):
+        done = _final(tea, pid, tea.call(step, ProjectId=pid, FileId=lib_id)["Data"])
+        assert done["Status"] == 1, done
+    fid = _udf(tea, pid, lib)
+    for step in ("SubmitFile", "DeployFile"):
+        done = _final(tea, pid, tea.call(step, ProjectId=pid, FileId=fid)["Data"])
+        assert done["Status"] == 1 and done.get("CheckingStatus") is None, done
+
+
+def test_a_pipeline_run_of_a_function_fails_its_check_stage(
+    tea: TeaClient, tea24: Tea2024Client, pid: int
+) -> None:
+    lib = resource(tea, pid)
+    fid = _udf(tea, pid, lib)
+    run_id = tea24.call("CreatePipelineRun", ProjectId=pid, Type="Online", ObjectIds=[str(fid)])[
+        "Id"
+    ]
+    tea24.call("ExecPipelineRunStage", ProjectId=pid, Id=run_id, Code="DEV_CHECK")
+    deadline = time.monotonic() + 15
+    while True:
+        run = tea24.call("GetPipelineRun", ProjectId=pid, Id=run_id)["Pipeline"]
+        if run["Status"] != "Running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    stages = {s["Code"]: s["Status"] for s in run["Stages"]}
+    assert (run["Status"], stages["DEV_CHECK"]) == ("Fail", "Fail")
+    assert lib in run["Message"]

@@ -41,8 +41,9 @@ from .check_ports import CheckEvent, CheckRun, Delivery, RunStatus
 from .context import Core, Gate
 from .errors import Invalid, NotFound
 from .extensions import event_message
+from .function_deps import is_function, missing_resources
 from .lifecycle import HOLD_APPROVAL, HOLD_CHECKS
-from .model import CheckingStatus, Env, FileVersion, PackageStatus, Principal, Project
+from .model import CheckingStatus, Env, FileVersion, Package, PackageStatus, Principal, Project
 from .ports import Tx
 from .workspace_settings import load_settings
 
@@ -91,7 +92,8 @@ def open_gate(
     )
     if skip_checks:
         builtin = ()
-    if builtin or extensions:
+    gaps = _function_gaps(tx, project, package) if event_code != "delete-file" else {}
+    if builtin or extensions or gaps:
         deadline = now + int(settings.timeout_seconds * 1000)
         for item in package.items:
             version = tx.version(item.file_id, item.file_version)
@@ -103,6 +105,12 @@ def open_gate(
                 item.file_id, item.file_version, principal.user_id, version.name, now, deadline,
             )  # fmt: skip
             store.insert_event(event)
+            if item.file_id in gaps:  # decided at once: nothing to evaluate later
+                store.insert_run(
+                    CheckRun(0, event.id, package.id, "builtin", FUNCTION_RESOURCES,
+                             _new_instance_id(), status=RunStatus.FAIL,
+                             message=gaps[item.file_id], finish_time=now)
+                )  # fmt: skip
             for spec in builtin:
                 store.insert_run(
                     CheckRun(0, event.id, package.id, "builtin", spec.name, _new_instance_id(),
@@ -119,6 +127,29 @@ def open_gate(
         lifecycle.hold_for_checks(tx, package)
     elif settings.approval_required and to_prod:
         lifecycle.hold_for_approval(tx, package)
+
+
+FUNCTION_RESOURCES = "function-resources"
+"""The always-on check of a function item: the resources it names must be deployed to the
+package's target environment, or ship in the same package."""
+
+
+def _function_gaps(tx: Tx, project: Project, package: Package) -> dict[int, str]:
+    """Per function item (file id) whose resources are missing, the check's message."""
+    shipping = {item.file_id for item in package.items}
+    gaps: dict[int, str] = {}
+    for item in package.items:
+        version = tx.version(item.file_id, item.file_version)
+        if version is None or not is_function(version.file_type):
+            continue
+        missing = missing_resources(tx, project, version, Env(package.to_env), shipping)
+        if missing:
+            where = "production" if package.to_env == Env.PROD else "development"
+            gaps[item.file_id] = (
+                f"The function {version.name} needs resources that are not deployed to "
+                f"{where}: {', '.join(missing)} (deploy them first, or in the same package)"
+            )
+    return gaps
 
 
 # -- settling the gate ------------------------------------------------------------------

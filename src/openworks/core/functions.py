@@ -21,7 +21,7 @@ The 2024 operations share find/get/list/move/rename/delete with resources
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from . import flowspec
@@ -39,7 +39,8 @@ from .flowspec_objects import (
     object_fields,
     render_function,
 )
-from .model import Env, File, FileVersion, Principal, Project
+from .function_deps import is_function, missing_resources
+from .model import File, Principal, Project
 from .ports import Tx
 from .resources import is_resource
 from .spec_resources import Write, apply_fields, find_object, object_id, placement
@@ -69,10 +70,6 @@ _TEXT_FIELDS = (
     "embeddedCodeType",
     "embeddedResourceType",
 )
-
-
-def is_function(file_type: int) -> bool:
-    return file_type == FUNCTION_FILE_TYPE
 
 
 def check_record(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,32 +119,6 @@ def resolve_resources(tx: Tx, project: Project, names: list[str]) -> list[File]:
             f"have: {', '.join(unknown)}.",
         )
     return found
-
-
-def missing_resources(
-    tx: Tx,
-    project: Project,
-    function: File | FileVersion,
-    env: Env,
-    shipping: Collection[int] = (),
-) -> list[str]:
-    """The resources ``function`` needs that are not deployed to ``env``, by name.
-
-    A resource is in DEV once committed (it has a version), in PROD once its
-    ``prod_version`` is set; a resource deployed in the same package (its FileId in
-    ``shipping``) counts as deployed. A name that is no live resource file is missing."""
-    missing = []
-    for name in function_record(function.config).get("resources") or []:
-        file = tx.file_by_name(project.id, name)
-        if file is None or not is_resource(file.file_type):
-            missing.append(name)
-            continue
-        if file.id in shipping:
-            continue
-        deployed = file.prod_version if env == Env.PROD else file.current_version
-        if deployed is None:
-            missing.append(name)
-    return missing
 
 
 # -- 2020 CreateUdfFile / UpdateUdfFile ------------------------------------------------
