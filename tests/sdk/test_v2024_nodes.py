@@ -161,7 +161,7 @@ def test_update_is_incremental_and_rename_move_delete(
     client24.call("DeleteNode", ProjectId=pid, Id=node_id)
     with pytest.raises(CallFailed) as err:
         client24.call("GetNode", Id=node_id, ProjectId=pid)
-    assert err.value.code == "InvalidNode.NotFound" and err.value.status == 404
+    assert err.value.code == "5801488441564725286" and err.value.status == 404
 
 
 def test_dependencies_from_inputs_and_spec_dependencies(client24: Client24, pid: int) -> None:

@@ -1,14 +1,15 @@
 """Folder, workflow and file-type operations.
 
 CreateFolder, UpdateFolder, GetFolder, ListFolders, DeleteFolder; CreateBusiness,
-GetBusiness, ListBusiness, UpdateBusiness, DeleteBusiness; ListFileType.
+GetBusiness, ListBusiness, UpdateBusiness, DeleteBusiness; ListFileType;
+EstablishRelationTableToBusiness (a table shown in a workflow, core/table_relations.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from openworks.core import folders
+from openworks.core import folders, table_relations
 from openworks.core.access import resolve_project
 from openworks.core.filetypes import localized
 from openworks.core.folder_model import Business, Folder
@@ -115,6 +116,19 @@ def update_business(call: Call, p: Params) -> dict[str, Any]:
 @handles("DeleteBusiness")
 def delete_business(call: Call, p: Params) -> dict[str, Any]:
     folders.delete_business(call.core, call.principal, project_ref(p), p["BusinessId"])
+    return {}
+
+
+@handles("EstablishRelationTableToBusiness")
+def establish_relation_table_to_business(call: Call, p: Params) -> dict[str, Any]:
+    table_relations.establish(
+        call.core,
+        call.principal,
+        project_ref(p),
+        p["BusinessId"],
+        p.get("FolderId"),
+        p["TableGuid"],
+    )
     return {}
 
 

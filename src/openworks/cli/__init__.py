@@ -24,6 +24,7 @@ from . import (  # noqa: E402,F401
     console,
     deployments,
     deployments_view,  # issue 9: list / show / wait
+    environments,  # issue 16: source -> target pairs for cross-workspace runs
     extensions,
     keys,
     resources,  # issue 16: resource bytes for CreateResourceFile

@@ -2,7 +2,8 @@
 
 ::
 
-    /console/w/{ProjectId}/files?folder=A/B          files under a folder, with the tree
+    /console/w/{ProjectId}/files?folder=A/B          files under a folder, with the tree;
+                                                     in a workflow, its tables too
     /console/w/{ProjectId}/files/{FileId}            DEV | PROD, history, diff picker
     /console/w/{ProjectId}/files/{FileId}?version=N  the same, showing version N's content
     /console/w/{ProjectId}/files/{FileId}/diff?from=A&to=B
@@ -24,9 +25,10 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from openworks.core import files as core_files
-from openworks.core import projects
+from openworks.core import projects, table_relations
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
+from openworks.core.folder_model import Business, TableRelation
 from openworks.core.model import (
     ChangeType,
     File,
@@ -78,6 +80,10 @@ def tree(paths: list[str]) -> Folder:
     return root
 
 
+# the workspace, the folder tree, the files shown, the workflow of the folder and its tables
+_Listing = tuple[Project, Folder, list[File], Business | None, list[TableRelation]]
+
+
 def _all_files(core: Core, principal: Principal, project: Project) -> list[File]:
     found: list[File] = []
     number = 1
@@ -97,9 +103,10 @@ async def file_list(console: Console, signed: SignedIn) -> Response:
 
     folder = signed.request.query_params.get("folder", "").strip("/")
 
-    def load() -> tuple[Project, Folder, list[File]]:
+    def load() -> _Listing:
         # the tree and the filtering are in the thread too: a workspace may hold many files
         project = projects.get_project(core, principal, ref)
+        workflow, tables = table_relations.workflow_tables(core, principal, ref, folder)
         every = _all_files(core, principal, project)
         shown = [
             f
@@ -109,9 +116,9 @@ async def file_list(console: Console, signed: SignedIn) -> Response:
             or f.folder_path.strip("/").startswith(folder + "/")
         ]
         shown.sort(key=lambda f: (f.folder_path.lower(), f.name.lower()))
-        return project, tree([f.folder_path for f in every]), shown
+        return project, tree([f.folder_path for f in every]), shown, workflow, tables
 
-    project, root, shown = await console.read(signed, "ListFiles", ref, load)
+    project, root, shown, workflow, tables = await console.read(signed, "ListFiles", ref, load)
     return await console.page(
         "files.html",
         session=signed.session,
@@ -119,6 +126,8 @@ async def file_list(console: Console, signed: SignedIn) -> Response:
         root=root,
         folder=folder,
         files=shown,
+        workflow=workflow,
+        tables=tables,
     )
 
 

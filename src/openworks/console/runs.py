@@ -8,6 +8,10 @@
     /console/w/{ProjectId}/runs/{RunId}      stages, items, the packages it made
     /console/w/{ProjectId}/runs/{RunId}.json the live part of that page + pending
 
+A run's object and items link to their pages: a node to its file page, a workflow
+definition (which has no file page) to the Files list filtered by the workflow's folder,
+which also shows the workflow's tables; a workflow that no longer exists links nowhere.
+
 A run id in the path must be a UUID (:func:`openworks.core.run_reads.parse_run_id`); any
 other text, or a run of another workspace, is a 404 page. Reads run under the rules of
 GetPipelineRun / ListPipelineRuns (2024-05-18), which are those of the package pages. A
@@ -27,8 +31,10 @@ from starlette.responses import JSONResponse, Response
 from openworks.core import projects
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
+from openworks.core.folders import USE_TYPES
 from openworks.core.model import Page, Principal, Project
 from openworks.core.pipeline_runs import ItemView, list_runs
+from openworks.core.run_objects import WORKFLOW
 from openworks.core.run_reads import RunDetail, find_run, parse_run_id, run_items
 from openworks.core.run_stages import FINAL
 
@@ -37,7 +43,7 @@ from .deployments import MAX_PAGE, PAGE_SIZE, project_of
 from .inputs import Refused, query_int
 from .web import SECURITY_HEADERS, Console, SignedIn
 
-__all__ = ["RunFilters", "parse_run_filters", "run_detail", "run_list"]
+__all__ = ["RunFilters", "item_href", "parse_run_filters", "run_detail", "run_list"]
 
 V2024 = "2024-05-18"
 
@@ -99,6 +105,17 @@ async def run_list(console: Console, signed: SignedIn, live: bool = False) -> Re
     return await console.page("runs.html", **context)
 
 
+def item_href(project_id: int, item: ItemView) -> str | None:
+    """Where an item of a run links: a node's file page, a workflow's folder in the Files
+    list, or nowhere (a workflow that no longer exists)."""
+    if item.kind != WORKFLOW:
+        return f"/console/w/{project_id}/files/{item.file_id}"
+    if item.workflow is None:
+        return None
+    folder = f"{USE_TYPES[item.workflow.use_type]}/{item.workflow.name}"
+    return f"/console/w/{project_id}/files?" + urllib.parse.urlencode({"folder": folder})
+
+
 def _detail(
     core: Core, principal: Principal, ref: ProjectRef, run_id: str
 ) -> tuple[RunDetail, list[ItemView]]:
@@ -123,6 +140,8 @@ async def run_detail(console: Console, signed: SignedIn, live: bool = False) -> 
         "detail": detail,
         "run": detail.run,
         "items": items,
+        "object": next((i for i in items if i.kind == WORKFLOW), None),
+        "item_href": lambda item: item_href(detail.project.id, item),
         "pending": pending,
     }
     if live:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Business", "Folder", "ParseNote"]
+__all__ = ["Business", "Folder", "ParseNote", "TableRelation"]
 
 
 @dataclass(slots=True)
@@ -49,3 +49,17 @@ class ParseNote:
     ok: bool
     message: str
     parse_time: int
+
+
+@dataclass(slots=True)
+class TableRelation:
+    """A table shown in a workflow (EstablishRelationTableToBusiness; core/table_relations.py):
+    one workflow per table and workspace, optionally in one of the workflow's folders."""
+
+    project_id: int
+    table_guid: str
+    business_id: int
+    folder_id: str | None
+    creator: str
+    create_time: int
+    modify_time: int

@@ -55,12 +55,12 @@ a row that moved meanwhile raises ``Invalid.Deployment.StatusChanged`` and the w
 transaction rolls back. Versions move the same way (``WHERE status = expected``). So of two
 racing transitions (approve and reject, two workers settling one gate) exactly one wins.
 
-**Stale targets are refused.** Executing a package first checks each item against the
-file: a file deleted for good, or a newer version of it that already reached the target
-environment (deployed to PROD; committed to DEV), fails the package with
-:data:`STALE` in its ErrorMessage instead of applying an older version over a newer one.
-Hence the packages of one file reach an environment in the order they were created: a
-later one that ran first makes every earlier one stale.
+**Stale targets are refused.** What :func:`execute` checks and applies is in
+:mod:`openworks.core.execution`: a file deleted for good, or a newer version of it already
+in the target environment, fails the package with :data:`STALE` in its ErrorMessage instead
+of applying an older version over a newer one (so the packages of one file reach an
+environment in the order they were created); an item the environment cannot take (missing
+input, a deleted node's children) fails it too; nothing is applied until every item passed.
 
 **Gates** (:class:`openworks.core.context.Gate`) join the lifecycle through one small
 interface without this module importing them: ``created`` runs in the creating transaction
@@ -81,22 +81,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import execution
 from .context import Gate
 from .errors import Invalid
-from .files import split_names
+from .execution import STALE, delete_for_good, node_outputs
 from .model import (
     ChangeType,
     CheckingStatus,
     DeletedStatus,
     Env,
-    File,
     FileVersion,
     Item,
     ItemStatus,
-    Node,
     Package,
     PackageStatus,
-    Project,
     VersionStatus,
 )
 from .ports import Tx
@@ -136,17 +134,7 @@ def _settled(tx: Tx, gates: Sequence[Gate], package: Package) -> None:
             gate.settled(tx, package)
 
 
-STALE = "The package is stale"
 INTERNAL_ERROR = "Internal error while executing the package; see the server log."
-
-_ENV_NAMES = {Env.LOCAL: "local", Env.DEV: "development", Env.PROD: "production"}
-
-
-def node_outputs(project: Project, name: str, config: dict[str, object]) -> list[str]:
-    """The automatic output ``<workspace>.<node>`` followed by the declared OutputList."""
-    auto = f"{project.identifier}.{name}"
-    declared = split_names(str(config.get("OutputList") or ""))
-    return [auto, *(o for o in declared if o != auto)]
 
 
 # -- compare-and-set ------------------------------------------------------------------
@@ -301,27 +289,6 @@ def checks_failed(tx: Tx, package: Package, summary: str, now: int, gates: Seque
     )
 
 
-def delete_for_good(tx: Tx, project: Project, file: File, user_id: str, now: int) -> str | None:
-    """The DeleteNode stage of an Offline run (after production removed the node): the
-    file is deleted for good and, in a standard workspace, its development node removed.
-    Why it cannot be, or None."""
-    current = tx.node(Env.DEV, file.node_id) if file.node_id is not None else None
-    if current is not None:
-        children = [
-            n
-            for n in tx.consumers(project.id, Env.DEV, current.outputs)
-            if n.node_id != current.node_id
-        ]
-        if children:
-            names = ", ".join(sorted(f"{c.name} ({c.node_id})" for c in children))
-            return f"Node {file.name} still has children in the development environment: {names}."
-        tx.delete_node(Env.DEV, current.node_id)
-    file.deleted_status = DeletedStatus.DELETED
-    file.last_edit_user, file.last_edit_time = user_id, now
-    tx.update_file(file)
-    return None
-
-
 # -- deciding and executing -----------------------------------------------------------
 
 
@@ -399,87 +366,6 @@ def approve(tx: Tx, package: Package, handler_id: str, now: int, gates: Sequence
     execute(tx, package, now, gates, handler_id=handler_id)
 
 
-def _stale(tx: Tx, package: Package, version: FileVersion) -> str | None:
-    """Why the item no longer matches its target (file gone, newer version there), or None."""
-    file = tx.file(version.file_id)
-    if file is None or file.deleted_status == DeletedStatus.DELETED:
-        return f"{STALE}: the file {version.file_id} has been deleted."
-    env = Env(package.to_env)
-    arrived = {VersionStatus.DEPLOYED}
-    if env == Env.DEV:
-        arrived |= {VersionStatus.COMMITTED, VersionStatus.DEPLOYING}
-    for newer in tx.versions_after(version.file_id, version.version):
-        if newer.status in arrived:
-            what = "the deletion" if newer.change_type == ChangeType.DELETE else "version"
-            return (
-                f"{STALE}: {what} {newer.version} of file {version.file_id} already reached "
-                f"the {_ENV_NAMES[env]} environment; version {version.version} would "
-                "replace it with an older one. Deploy the latest version instead."
-            )
-    return None
-
-
-def _problem(
-    tx: Tx,
-    project: Project,
-    version: FileVersion,
-    env: Env,
-    produced_here: set[str],
-    removed_nodes: set[int],
-) -> str | None:
-    """Why this item cannot go into ``env``, or None."""
-    where = _ENV_NAMES[env]
-    if version.change_type == ChangeType.DELETE:
-        current = tx.node(env, version.node_id)
-        if current is None:
-            return None
-        children = [
-            n
-            for n in tx.consumers(project.id, env, current.outputs)
-            if n.node_id != version.node_id and n.node_id not in removed_nodes
-        ]
-        if children:
-            names = ", ".join(sorted(f"{c.name} ({c.node_id})" for c in children))
-            return (
-                f"Node {version.name} ({version.node_id}) still has children in the {where} "
-                f"environment: {names}."
-            )
-        return None
-    for wanted in split_names(str(version.config.get("InputList") or "")):
-        if wanted == project.root_output or wanted in produced_here:
-            continue
-        producers = [p for p in tx.producers(project.id, env, wanted) if p != version.node_id]
-        if not [p for p in producers if p not in removed_nodes]:
-            return (
-                f"The output name {wanted} of the dependent ancestor node of {version.name} does "
-                f"not exist in the {where} environment: no node there produces it."
-            )
-    return None
-
-
-def _apply(tx: Tx, project: Project, version: FileVersion, env: Env, now: int) -> None:
-    if version.change_type == ChangeType.DELETE:
-        tx.delete_node(env, version.node_id)
-        return
-    tx.upsert_node(
-        Node(
-            node_id=version.node_id,
-            env=env,
-            project_id=project.id,
-            file_id=version.file_id,
-            file_version=version.version,
-            name=version.name,
-            file_type=version.file_type,
-            owner=version.owner,
-            content=version.content,
-            config=dict(version.config),
-            inputs=split_names(str(version.config.get("InputList") or "")),
-            outputs=node_outputs(project, version.name, version.config),
-            modify_time=now,
-        )
-    )
-
-
 def execute(
     tx: Tx, package: Package, now: int, gates: Sequence[Gate], handler_id: str | None = None
 ) -> None:
@@ -497,41 +383,13 @@ def execute(
             item_status, message = forced
             _finish_failed(tx, gates, package, now, message, item_status, **decided)
             return
-    project = tx.project(package.project_id)
-    env = Env(package.to_env)
-    versions: list[FileVersion] = []
-    for item in package.items:
-        version = tx.version(item.file_id, item.file_version)
-        if version is None or project is None:
-            raise RuntimeError(f"package {package.id} refers to a missing file version")
-        versions.append(version)
-    assert project is not None
-    failure: tuple[Item, str] | None = None
-    for item, version in zip(package.items, versions, strict=True):
-        reason = _stale(tx, package, version)
-        if reason is not None:
-            failure = (item, reason)
-            break
-    if failure is None:
-        produced: set[str] = set()
-        removed: set[int] = set()
-        for version in versions:
-            if version.change_type == ChangeType.DELETE:
-                removed.add(version.node_id)
-            else:
-                produced.update(node_outputs(project, version.name, version.config))
-        for item, version in zip(package.items, versions, strict=True):
-            own = produced - set(node_outputs(project, version.name, version.config))
-            reason = _problem(tx, project, version, env, own, removed - {version.node_id})
-            if reason is not None:
-                failure = (item, reason)
-                break
+    project, versions = execution.load(tx, package)
+    failure = execution.first_failure(tx, package, project, versions)
     if failure is not None:
         bad, reason = failure
         _finish_failed(tx, gates, package, now, reason, _failed_item(package), only=bad, **decided)
         return
-    for version in versions:
-        _apply(tx, project, version, env, now)
+    execution.apply_all(tx, project, versions, Env(package.to_env), now)
     _set_items(tx, package, ItemStatus.SUCCESS)
     for version in versions:
         _settle_version(tx, package, version, ok=True)

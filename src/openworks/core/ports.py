@@ -12,13 +12,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .folder_model import Business, Folder, ParseNote
+from .folder_model import Business, Folder, ParseNote, TableRelation
 from .member_model import Member, UserInfo
 from .model import File, FileVersion, ItemStatus, Node, Package, Page, Project
 from .package_file_model import PackageFile, PackageFileFilter
 
 if TYPE_CHECKING:
     from .check_ports import CheckStore
+    from .cross_model import CrossStore
     from .run_stages import RunStore
 
 __all__ = [
@@ -169,6 +170,7 @@ class Tx(Protocol):
     def checks(self) -> CheckStore: ...
     def control(self) -> ControlStore: ...  # test control (issue 9)
     def pipeline(self) -> RunStore: ...  # pipeline runs (2024-05-18)
+    def cross(self) -> CrossStore: ...  # cross-workspace runs (core/cross_model.py)
 
     # nodes per environment ---------------------------------------------------------
     def node(self, env: int, node_id: int) -> Node | None: ...
@@ -199,6 +201,12 @@ class Tx(Protocol):
     def count_live_files_in(self, project_id: int, path: str) -> int: ...
     def set_parse_note(self, note: ParseNote) -> None: ...
     def parse_note(self, file_id: int) -> ParseNote | None: ...
+    def relate_table(self, relation: TableRelation) -> None:
+        """Insert or replace the workspace's row for ``relation.table_guid``."""
+        ...
+
+    def table_relation(self, project_id: int, table_guid: str) -> TableRelation | None: ...
+    def table_relations(self, business_id: int) -> list[TableRelation]: ...
 
     # resource bytes a workspace may name (core/resources.py, store/repo_blobs.py) -------
     def grant_blob(self, project_id: int, digest: str, size: int, now: int) -> None: ...

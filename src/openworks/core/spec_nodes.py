@@ -8,6 +8,11 @@
     DeleteNode                           ──▶ packages.delete_file (as 2020 DeleteFile)
     Get / List / ListNodeDependencies    ──▶ files (not deleted), TaskId = the deployed NodeId
 
+Resources (FileType 12-15) and functions (17) are files too, but not nodes: the node
+operations answer DataWorks' node-not-found code 5801488441564725286 for their ids and
+ListNodes / ListNodeDependencies leave them out (ListResources / ListFunctions and the
+resource and function operations serve them; core/spec_resources.py).
+
 Where a node lives: ``ContainerId`` (a workflow = business flow) puts it in that workflow's
 engine folder for its type; else a ``script.path`` whose directory is a 2020 file folder
 (``业务流程/<workflow>/<engine>/…``) places it there (created when missing); any other
@@ -25,6 +30,7 @@ from .access import ProjectRef, authorize_project, resolve_project
 from .context import Core
 from .errors import DomainError, Invalid, NotFound
 from .files import split_names
+from .flowspec_objects import FUNCTION_FILE_TYPE, RESOURCE_TYPE_NAMES
 from .folder_model import Business
 from .folder_paths import parse_path
 from .folders import USE_TYPES
@@ -42,6 +48,7 @@ __all__ = [
     "engine_folder",
     "find_node",
     "get_node",
+    "is_node",
     "list_nodes",
     "move_node",
     "node_dependencies",
@@ -109,13 +116,28 @@ def engine_folder(file_type: int) -> str:
 
 
 def _missing(node_id: int | str) -> NotFound:
-    return NotFound("InvalidNode.NotFound", f"未找到节点: {node_id} (node not found).")
+    # DataWorks' own code and message for a 2024 node it cannot find (semantics-2024 §6;
+    # aliyun/alibabacloud-python-sdk#37): clients that match on it keep working
+    return NotFound("5801488441564725286", f"未找到节点: {node_id} (node not found).")
+
+
+_NOT_NODES = frozenset({*RESOURCE_TYPE_NAMES, FUNCTION_FILE_TYPE})
+
+
+def is_node(file: File) -> bool:
+    """Whether the file is a node (not a resource or a function)."""
+    return file.file_type not in _NOT_NODES
 
 
 def find_node(tx: Tx, project: Project, node_id: int) -> File:
-    """The live (not deleted) file with this id in the workspace."""
+    """The live (not deleted) node file with this id in the workspace."""
     file = tx.file(node_id)
-    if file is None or file.project_id != project.id or file.deleted_status != DeletedStatus.NORMAL:
+    if (
+        file is None
+        or file.project_id != project.id
+        or file.deleted_status != DeletedStatus.NORMAL
+        or not is_node(file)
+    ):
         raise _missing(node_id)
     return file
 
@@ -364,7 +386,8 @@ def all_files(tx: Tx, project_id: int, flt: FileFilter) -> list[File]:
 def list_nodes(
     core: Core, principal: Principal, ref: ProjectRef, query: NodeQuery, page: Page
 ) -> tuple[Project, list[tuple[File, int | None]], int]:
-    """ListNodes: the workspace's live files, filtered, in id order."""
+    """ListNodes: the workspace's live nodes (no resources or functions), filtered, in id
+    order."""
     scene = scene_of(query.scene)
     rerun = flowspec.RERUN_MODES.get(query.rerun_mode or "") if query.rerun_mode else None
     if query.rerun_mode and rerun is None:
@@ -377,7 +400,8 @@ def list_nodes(
         chosen = [
             f
             for f in all_files(tx, project.id, FileFilter(keyword=query.name or None))
-            if (query.container_id is None or f.business_id == query.container_id)
+            if is_node(f)
+            and (query.container_id is None or f.business_id == query.container_id)
             and (scene is None or _scene(tx, f, cache) == scene)
             and (not query.recurrence or _recurrence(f) == query.recurrence)
             and (rerun is None or f.config.get("RerunMode") == rerun)
@@ -400,7 +424,9 @@ def node_dependencies(
         upstream = [
             f
             for f in all_files(tx, project.id, FileFilter())
-            if f.id != file.id and wanted & set(node_outputs(project, f.name, f.config))
+            if f.id != file.id
+            and is_node(f)
+            and wanted & set(node_outputs(project, f.name, f.config))
         ]
         shown = upstream[page.offset : page.offset + page.size]
         return project, [(f, task_id(tx, f)) for f in shown], len(upstream)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from openworks.core import run_trigger
+from openworks.core import cross_exec, run_trigger
 from openworks.core.context import Core
 
 from .db import default_database_url, make_engine, migrate
@@ -22,6 +22,7 @@ def open_core(engine: Engine, box: SecretBox | None = None, *, test_control: boo
     Without it, neither."""
     core = Core(SqlStore(engine, box, test_control=test_control))
     run_trigger.install(core)  # observer: the lifecycle tells runs when their packages settle
+    cross_exec.install(core)  # observer: cross-workspace runs hear their target packages
     if test_control:
         from openworks.core import test_control as control
 

@@ -41,6 +41,7 @@ from openworks.core.ports import DeploymentFilter, FileFilter, Page
 from .hot import HotRead
 from .repo_blobs import BlobGrantsRepo
 from .repo_checks import SqlCheckStore
+from .repo_cross import SqlCrossStore
 from .repo_folders import FoldersRepo
 from .repo_members import MembersRepo
 from .repo_package_files import PackageFilesRepo
@@ -583,6 +584,10 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     # pipeline runs (2024-05-18) ----------------------------------------------------------
     def pipeline(self) -> SqlRunStore:
         return SqlRunStore(self.conn)
+
+    # cross-workspace runs (2024-05-18, repo_cross.py) -----------------------------------
+    def cross(self) -> SqlCrossStore:
+        return SqlCrossStore(self.conn)
 
     # nodes ----------------------------------------------------------------------------
     def node(self, env: int, node_id: int) -> Node | None:

@@ -1,4 +1,4 @@
-"""Repository methods for workflows, folders, parse notes and node listings.
+"""Repository methods for workflows, folders, table relations, parse notes and node listings.
 
 Mixed into :class:`openworks.store.repo.SqlTx`; every method uses ``self.conn`` (the
 transaction's connection) and maps rows to :mod:`openworks.core.folder_model`.
@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
-from openworks.core.folder_model import Business, Folder, ParseNote
+from openworks.core.folder_model import Business, Folder, ParseNote, TableRelation
 from openworks.core.model import DeletedStatus, Node
 from openworks.core.ports import Page
 
 from .schema import files, nodes
-from .schema_folders import businesses, file_parse_notes, folders
+from .schema_folders import businesses, file_parse_notes, folders, table_relations
 
 __all__ = ["FoldersRepo"]
 
@@ -47,6 +47,19 @@ def _folder(row: Row[Any]) -> Folder:
         parent_path=m["parent_path"],
         business_id=m["business_id"],
         create_time=m["create_time"],
+    )
+
+
+def _relation(row: Row[Any]) -> TableRelation:
+    m = row._mapping
+    return TableRelation(
+        project_id=m["project_id"],
+        table_guid=m["table_guid"],
+        business_id=m["business_id"],
+        folder_id=m["folder_id"],
+        creator=m["creator"],
+        create_time=m["create_time"],
+        modify_time=m["modify_time"],
     )
 
 
@@ -112,6 +125,9 @@ class FoldersRepo:
         )
 
     def delete_business(self, business_id: int) -> None:
+        self.conn.execute(
+            delete(table_relations).where(table_relations.c.business_id == business_id)
+        )
         self.conn.execute(delete(folders).where(folders.c.business_id == business_id))
         self.conn.execute(delete(businesses).where(businesses.c.id == business_id))
 
@@ -158,6 +174,11 @@ class FoldersRepo:
         )
 
     def delete_folder(self, folder_id: str) -> None:
+        self.conn.execute(
+            update(table_relations)
+            .where(table_relations.c.folder_id == folder_id)
+            .values(folder_id=None)
+        )
         self.conn.execute(delete(folders).where(folders.c.id == folder_id))
 
     def child_folders(
@@ -216,6 +237,42 @@ class FoldersRepo:
             )
         )
         return int(self.conn.execute(stmt).scalar_one())
+
+    # table relations --------------------------------------------------------------
+    def relate_table(self, relation: TableRelation) -> None:
+        key = and_(
+            table_relations.c.project_id == relation.project_id,
+            table_relations.c.table_guid == relation.table_guid,
+        )
+        self.conn.execute(delete(table_relations).where(key))
+        self.conn.execute(
+            insert(table_relations).values(
+                project_id=relation.project_id,
+                table_guid=relation.table_guid,
+                business_id=relation.business_id,
+                folder_id=relation.folder_id,
+                creator=relation.creator,
+                create_time=relation.create_time,
+                modify_time=relation.modify_time,
+            )
+        )
+
+    def table_relation(self, project_id: int, table_guid: str) -> TableRelation | None:
+        row = self.conn.execute(
+            select(table_relations).where(
+                table_relations.c.project_id == project_id,
+                table_relations.c.table_guid == table_guid,
+            )
+        ).first()
+        return _relation(row) if row else None
+
+    def table_relations(self, business_id: int) -> list[TableRelation]:
+        stmt = (
+            select(table_relations)
+            .where(table_relations.c.business_id == business_id)
+            .order_by(table_relations.c.table_guid)
+        )
+        return [_relation(r) for r in self.conn.execute(stmt)]
 
     # parse notes ------------------------------------------------------------------
     def set_parse_note(self, note: ParseNote) -> None:

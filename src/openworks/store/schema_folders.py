@@ -5,6 +5,7 @@
     businesses 1 ──── n folders            (a workflow owns its folder tree)
     folders.path  ◀─── files.folder_path   (a file lives in a folder, matched by path)
     files 1 ──── 0..1 file_parse_notes     (outcome of the last AutoParsing run)
+    businesses 1 ──── n table_relations    (tables shown in a workflow; migration 0015)
 
 Folder IDs are strings, as DataWorks shows them; business IDs are integers drawn from an
 autoincrement column seeded by migration 0002.
@@ -16,7 +17,7 @@ from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, T
 
 from .schema import ID, metadata
 
-__all__ = ["businesses", "file_parse_notes", "folders"]
+__all__ = ["businesses", "file_parse_notes", "folders", "table_relations"]
 
 businesses = Table(
     "businesses",
@@ -54,4 +55,19 @@ file_parse_notes = Table(
     Column("ok", Boolean, nullable=False),
     Column("message", Text, nullable=False, server_default=""),
     Column("parse_time", BigInteger, nullable=False),
+)
+
+# One row per (workspace, table): a table is shown in one workflow, optionally in one of its
+# folders (folder_id: no foreign key; DeleteFolder clears it, DeleteBusiness drops the row).
+table_relations = Table(
+    "table_relations",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id"), primary_key=True),
+    Column("table_guid", String(256), primary_key=True),
+    Column("business_id", ID, ForeignKey("businesses.id"), nullable=False),
+    Column("folder_id", String(64)),
+    Column("creator", String(64), nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("modify_time", BigInteger, nullable=False),
+    Index("ix_table_relations_business", "business_id"),
 )

@@ -217,7 +217,6 @@ def test_resolve_operation_by_action_and_version() -> None:
         (None, "2020-05-18", "MissingParameter"),
         ("", "2020-05-18", "MissingParameter"),
         ("NoSuchThing", "2020-05-18", "InvalidApi.NotFound"),
-        ("EstablishRelationTableToBusiness", "2020-05-18", "InvalidApi.NotFound"),  # no handler
         ("NoSuchThing", "2024-05-18", "InvalidApi.NotFound"),  # Action checked first
         ("GetDeployment", "2019-01-01", "InvalidVersion"),
         ("GetDeployment", None, "InvalidVersion"),

@@ -16,10 +16,12 @@ module                     groups
 ``functions``              function (FlowSpec; a UDF file of FileType 17)
 ``snapshots``              snapshot (an object's versions: committed file versions)
 ``tasks``                  scheduler_task (what deployment made: the 2020 nodes)
+``cross_runs``             cross_project_pipeline (environments, cross-workspace runs)
 =========================  =========================================================
 """
 
 from . import (
+    cross_runs,
     functions,
     legacy,
     members,
@@ -33,6 +35,7 @@ from . import (
 )
 
 __all__ = [
+    "cross_runs",
     "functions",
     "legacy",
     "members",

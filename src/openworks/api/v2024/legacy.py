@@ -8,8 +8,6 @@ renamed, one is new::
     ListDeploymentPackages      = ListDeployments
     ListDeploymentPackageFiles    one row per package item (presenters/package_files.py)
     ListFiles                     2020's handler; 2024 declares CommitStatus (0/1) too
-
-Not served yet (issue 16): EstablishRelationTableToBusiness.
 """
 
 from __future__ import annotations
@@ -57,6 +55,7 @@ handles("UpdateIDEEventResult", version=V)(extensions.update_ide_event_result)
 handles("CreateResourceFile", version=V)(resources.create_resource_file)
 handles("CreateUdfFile", version=V)(functions.create_udf_file)
 handles("UpdateUdfFile", version=V)(functions.update_udf_file)
+handles("EstablishRelationTableToBusiness", version=V)(folders.establish_relation_table_to_business)
 
 _CHANGE_TYPE_NAME = {code: name for name, code in CHANGE_TYPE_CODE.items()}
 

@@ -9,9 +9,9 @@ here are their own. The 2020 DataStudio operations this version still carries ta
 2020 lines (:data:`LEGACY_RENAMED` maps the two renamed package reads).
 
 Groups with lines (the contract's ``group``): project, member, node, workflow_definition,
-pipeline, legacy_datastudio, resource, function, snapshot, scheduler_task; an operation
-whose handler is not written yet answers ``InvalidApi.NotFound``. Cross-project runs have
-no line yet.
+pipeline, legacy_datastudio, resource, function, snapshot, scheduler_task,
+cross_project_pipeline; an operation whose handler is not written yet answers
+``InvalidApi.NotFound``.
 """
 
 from __future__ import annotations
@@ -144,6 +144,16 @@ OPERATIONS: Mapping[str, Op] = {
     **{name: v2020.OPERATIONS[old] for name, old in LEGACY_RENAMED.items()},
     # new in 2024: the files of packages (the items of ListDeploymentPackages' packages)
     "ListDeploymentPackageFiles": _READ,
+    # -- cross-workspace runs: ProjectId is the SOURCE workspace; writes need its owner or
+    # an admin, and core checks the same role in the environment's target workspace ------
+    "ListCrossProjectDeploymentEnvironments": _READ,
+    "ListCrossProjectDeploymentCandidates": _READ,
+    "CreateCrossProjectPipelineRun": _MANAGE,
+    "ExecCrossProjectPipelineRun": _MANAGE,
+    "AbolishCrossProjectPipelineRun": _MANAGE,
+    "GetCrossProjectPipelineRun": _READ,
+    "ListCrossProjectPipelineRuns": _READ,
+    "ListCrossProjectPipelineRunItems": _READ,
 }
 
 PARAMS = ParamRules(
