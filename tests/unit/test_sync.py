@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from openworks.cli import main
+from openworks.core import checks
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.errors import Invalid
@@ -46,7 +47,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Core, int
     from openworks.store.identity import ensure_account
 
     ensure_account(engine, ACCOUNT)
-    core = Core(SqlStore(engine))
+    core = checks.install(Core(SqlStore(engine)))
     project_id = create_project(core, ROOT, NewProject("ws_sync", "sync"))
     return url, core, project_id
 

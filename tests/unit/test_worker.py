@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from openworks.core import files, packages
+from openworks.core import checks, files, packages
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.projects import NewProject, create_project
@@ -41,7 +41,7 @@ def make_core(path: Path) -> Core:
     _engines.append(engine)
     migrate(engine)
     ensure_account(engine, ROOT.account_id)
-    return Core(SqlStore(engine))
+    return checks.install(Core(SqlStore(engine)))
 
 
 def queue_packages(core: Core, count: int) -> tuple[ProjectRef, list[int]]:

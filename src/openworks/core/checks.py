@@ -1,6 +1,9 @@
 """The gate between creating a package and executing it: checks, then approval.
 
-::
+:class:`ChecksGate` is the first :class:`~openworks.core.context.Gate` of every process
+(``core.checks``, installed by :func:`openworks.store.open_core` through :func:`install`):
+the lifecycle hands it each new package with its :class:`~openworks.core.context.Creation`
+(who, which workspace, which event: commit-file, deploy-file, delete-file)::
 
     package created ──(SkipAllDeployFileExtensions, or no check configured)──┐
          │ checks configured                                                 │
@@ -38,7 +41,7 @@ from dataclasses import replace
 from . import lifecycle
 from .builtin_checks import evaluate, parse_specs
 from .check_ports import CheckEvent, CheckRun, Delivery, RunStatus
-from .context import Core, Gate
+from .context import Core, Creation, Gate
 from .errors import Invalid, NotFound
 from .extensions import event_message
 from .function_deps import is_function, missing_resources
@@ -48,12 +51,14 @@ from .ports import Tx
 from .workspace_settings import load_settings
 
 __all__ = [
+    "GATE",
     "HOLD_APPROVAL",
     "HOLD_CHECKS",
+    "ChecksGate",
     "answer_check",
     "answer_checker_instance",
     "deploy_blocker",
-    "open_gate",
+    "install",
     "run_builtin_checks",
     "settle",
     "settle_due",
@@ -70,27 +75,22 @@ def _new_instance_id() -> str:
     return "ci-" + secrets.token_hex(12)
 
 
-def open_gate(
-    tx: Tx,
-    now: int,
-    principal: Principal,
-    project: Project,
-    package_id: int,
-    event_code: str,
-    skip_checks: bool = False,
-) -> None:
-    """Hold a freshly created package for its checks and/or approval, as configured."""
-    package = tx.package(package_id)
+def _open(tx: Tx, creation: Creation) -> None:
+    """Hold a freshly made package for its checks and/or approval, as configured."""
+    package = tx.package(creation.package_id)
     if package is None:
-        raise RuntimeError(f"package {package_id} vanished inside its own transaction")
+        raise RuntimeError(f"package {creation.package_id} vanished inside its own transaction")
+    now, project, event_code = creation.now, creation.project, creation.event_code
     settings = load_settings(tx, project.id)
     to_prod = package.to_env == Env.PROD
     store = tx.checks()
     builtin = settings.builtin if event_code != "delete-file" else ()
     extensions = (
-        [] if skip_checks else store.extensions_for(project.account_id, project.id, event_code)
+        []
+        if creation.skip_checks
+        else store.extensions_for(project.account_id, project.id, event_code)
     )
-    if skip_checks:
+    if creation.skip_checks:
         builtin = ()
     gaps = _function_gaps(tx, project, package) if event_code != "delete-file" else {}
     if builtin or extensions or gaps:
@@ -99,10 +99,11 @@ def open_gate(
             version = tx.version(item.file_id, item.file_version)
             file = tx.file(item.file_id)
             if version is None or file is None:
-                raise RuntimeError(f"package {package_id} refers to a missing file version")
+                raise RuntimeError(f"package {package.id} refers to a missing file version")
             event = CheckEvent(
                 0, _new_message_id(), package.id, project.id, project.account_id, event_code,
-                item.file_id, item.file_version, principal.user_id, version.name, now, deadline,
+                item.file_id, item.file_version, creation.principal.user_id, version.name, now,
+                deadline,
             )  # fmt: skip
             store.insert_event(event)
             if item.file_id in gaps:  # decided at once: nothing to evaluate later
@@ -127,6 +128,33 @@ def open_gate(
         lifecycle.hold_for_checks(tx, package)
     elif settings.approval_required and to_prod:
         lifecycle.hold_for_approval(tx, package)
+
+
+class ChecksGate:
+    """The checks, with approval behind them, as the first :class:`Gate` of the lifecycle
+    (``core.checks``): it may hold a package at creation and does nothing later (verdicts,
+    the deadline and approvals move the package through :func:`settle` and
+    :mod:`openworks.core.approvals`)."""
+
+    def created(self, tx: Tx, creation: Creation) -> None:
+        _open(tx, creation)
+
+    def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
+        return None
+
+    def settled(self, tx: Tx, package: Package) -> None:
+        return None
+
+
+GATE: Gate = ChecksGate()
+
+
+def install(core: Core) -> Core:
+    """Make ``core`` hold new packages for their checks and approval (once); ``core`` again.
+    :func:`openworks.store.open_core` does it for every process; a bare ``Core`` has none."""
+    if GATE not in core.checks:
+        core.checks = (GATE,)
+    return core
 
 
 FUNCTION_RESOURCES = "function-resources"

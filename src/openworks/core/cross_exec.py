@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import checks, lifecycle
-from .context import Core
+from . import lifecycle
+from .context import Core, Creation
 from .cross_model import FAIL, RUNNING, SUCCESS, CrossRun, Environment
 from .cross_objects import FILE, WORKFLOW, WORKFLOW_KIND
 from .errors import Invalid
@@ -132,9 +132,9 @@ def start(
     _place_workflows(tx, principal, target, run, copies, now)
     comment = f"cross-workspace run {run.id} from {source.identifier} (environment {env.id})"
     package_id = commit_and_package(
-        tx, core, principal, target, copies, None, comment, run.id, None, False, run.object_name
-    )
-    checks.open_gate(tx, now, principal, target, package_id, "commit-file")
+        tx, core, principal, target, copies, None, comment, run.id, None, False,
+        run.object_name, event="commit-file",
+    )  # fmt: skip
     package = tx.package(package_id)
     if package is not None and package.to_env == Env.PROD:
         run.prod_package_id = package_id
@@ -161,12 +161,10 @@ def _deploy(tx: Tx, core: Core, principal: Principal, target: Project, run: Cros
     for version in versions:
         lifecycle.start_deploy(tx, version)
     comment = f"cross-workspace run {run.id}: deploy"
-    package_id = new_package(
-        tx, core, principal, target.id, run.object_name, versions, (Env.DEV, Env.PROD),
-        comment, run.id, False,
+    return new_package(
+        tx, core, principal, target, run.object_name, versions, (Env.DEV, Env.PROD),
+        comment, run.id, False, event="deploy-file",
     )  # fmt: skip
-    checks.open_gate(tx, core.clock(), principal, target, package_id, "deploy-file")
-    return package_id
 
 
 class CrossGate:
@@ -175,7 +173,7 @@ class CrossGate:
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    def created(self, tx: Tx, package_id: int, now: int) -> None:
+    def created(self, tx: Tx, creation: Creation) -> None:
         return None
 
     def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:

@@ -1,7 +1,7 @@
 """What a function needs at deployment: the resources it names, deployed to the target.
 
 A function (FileType 17) names resources by file name (2020 ``Resources``, 2024
-``resources``). The checks gate (:func:`openworks.core.checks.open_gate`) runs
+``resources``). The checks gate (:class:`openworks.core.checks.ChecksGate`) runs
 :func:`missing_resources` for every function item of a new package: a resource is in DEV once
 committed, in PROD once deployed, or ships in the same package; anything else fails the
 package's checks with a message naming what is missing.

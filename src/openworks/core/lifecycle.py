@@ -7,7 +7,7 @@ ExecuteTime, or a version's status.
 
 Packages (Status / hold / CheckingStatus; environments LOCAL 0, DEV 1, PROD 2)::
 
-   created ──▶ READY 0, hold —  (each installed gate: created)
+   created ──▶ READY 0, hold —  (each installed gate: created(Creation), checks first)
                  │ hold_for_checks                    hold_for_approval (to PROD,
                  ▼                                      approval.required)
    READY 0, hold "checks", CS 8 ─ checks_passed ─▶ READY 0, hold "approval" ───┐
@@ -64,14 +64,19 @@ input, a deleted node's children) fails it too; nothing is applied until every i
 
 **Gates** (:class:`openworks.core.context.Gate`) join the lifecycle through one small
 interface without this module importing them: ``created`` runs in the creating transaction
-(it may hold the package), ``before_execute`` may fail a package instead of running it,
-``settled`` hears that a package of a pipeline run settled. They are installed per
+once the package's versions are stored and gets its
+:class:`~openworks.core.context.Creation` (who made it in which workspace, for which
+extension event; it may hold the package), ``before_execute`` may fail a package instead of
+running it, ``settled`` hears that a package of a run settled. They are installed per
 :class:`~openworks.core.context.Core` at start and passed in as ``core.lifecycle_gates``
-(its ``gates``, then its ``observers``) to every transition that may call them; with none
-installed (a bare ``Core``) no gate code runs. :func:`openworks.store.open_core` installs
-the observer of pipeline runs (:func:`openworks.core.run_trigger.install`) and, only with
-``--control`` or the test kit, test control's gate
-(:func:`openworks.core.test_control.install`); a gate that holds packages
+(its ``checks``, its ``gates``, then its ``observers``) to every transition that may call
+them; with none installed (a bare ``Core``) no gate code runs and nothing holds a new
+package. :func:`openworks.store.open_core` installs, in that order, the checks with
+approval behind them (:func:`openworks.core.checks.install`; its holds are
+:func:`hold_for_checks` and :func:`hold_for_approval`), only with ``--control`` or the test
+kit test control's gate (:func:`openworks.core.test_control.install`), and the observers of
+pipeline runs and cross runs (:func:`openworks.core.run_trigger.install`,
+:func:`openworks.core.cross_exec.install`); a gate that holds packages beside ``hold``
 also needs the worker's claim to wait for it (``SqlStore(test_control=True)`` picks the
 claim statement that does).
 """
@@ -82,7 +87,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import execution
-from .context import Gate
+from .context import Creation, Gate
 from .errors import Invalid
 from .execution import STALE, delete_for_good, node_outputs
 from .model import (
@@ -227,10 +232,11 @@ def _failed_item(package: Package) -> ItemStatus:
 # -- creation, holds and the check gate ------------------------------------------------
 
 
-def created(tx: Tx, gates: Sequence[Gate], package_id: int, now: int) -> None:
-    """A package just inserted (READY, no hold): each installed gate may hold it."""
+def created(tx: Tx, gates: Sequence[Gate], creation: Creation) -> None:
+    """A package just made (READY, no hold, its versions inserted): each installed gate may
+    hold it, the checks first."""
     for gate in gates:
-        gate.created(tx, package_id, now)
+        gate.created(tx, creation)
 
 
 def hold_for_checks(tx: Tx, package: Package) -> None:

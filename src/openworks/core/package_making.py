@@ -7,8 +7,12 @@
     commit_and_package(files)    commit each file, then ONE package of all the versions
                                  (LOCAL 0 → DEV 1 in a standard workspace, → PROD 2 in a
                                  basic one, or the given target), versions and files stored
-    new_package(versions)        READY package, one item per version; the installed gates
-                                 hear of it (:func:`openworks.core.lifecycle.created`)
+    new_package(versions)        READY package of existing versions, one item per version
+                                 (a deploy: their status already moved by the caller)
+        then, for either         the installed gates hear of it, checks first
+                                 (:func:`openworks.core.lifecycle.created`, with the
+                                 :class:`~openworks.core.context.Creation`: who, where,
+                                 which extension event) and may hold it
     deployable(file, version)    the version DeployFile may package, or Invalid saying why
 
 2020's SubmitFile / DeployFile / DeleteFile (:mod:`openworks.core.packages`) make one-item
@@ -22,7 +26,7 @@ import time
 from collections.abc import Sequence
 
 from . import checks, lifecycle
-from .context import Core
+from .context import Core, Creation
 from .errors import Invalid
 from .model import (
     ChangeType,
@@ -52,7 +56,7 @@ def package_name(name: str, now_ms: int, creator_id: str) -> str:
     return f"{name}-{day}_{creator_id}"
 
 
-def new_package(
+def _insert_package(
     tx: Tx,
     core: Core,
     principal: Principal,
@@ -61,8 +65,8 @@ def new_package(
     versions: Sequence[FileVersion],
     envs: tuple[Env, Env],
     comment: str | None,
-    run_id: str | None = None,
-    await_stage: bool = False,
+    run_id: str | None,
+    await_stage: bool,
 ) -> int:
     """Insert a READY package of ``versions`` (one item each) moving ``envs`` (from, to)."""
     now = core.clock()
@@ -80,8 +84,43 @@ def new_package(
         run_id=run_id,
         await_stage=await_stage,
     )
-    package_id = tx.insert_package(package)
-    lifecycle.created(tx, core.lifecycle_gates, package_id, now)
+    return tx.insert_package(package)
+
+
+def _created(
+    tx: Tx,
+    core: Core,
+    principal: Principal,
+    project: Project,
+    package_id: int,
+    event: str,
+    skip_checks: bool,
+) -> None:
+    """The installed gates hear of the package, now that its versions are stored."""
+    creation = Creation(package_id, core.clock(), principal, project, event, skip_checks)
+    lifecycle.created(tx, core.lifecycle_gates, creation)
+
+
+def new_package(
+    tx: Tx,
+    core: Core,
+    principal: Principal,
+    project: Project,
+    name: str,
+    versions: Sequence[FileVersion],
+    envs: tuple[Env, Env],
+    comment: str | None,
+    run_id: str | None = None,
+    await_stage: bool = False,
+    *,
+    event: str,
+) -> int:
+    """A READY package of stored ``versions`` moving ``envs`` (from, to), which the gates
+    hear of as a package of extension event ``event``."""
+    package_id = _insert_package(
+        tx, core, principal, project.id, name, versions, envs, comment, run_id, await_stage
+    )
+    _created(tx, core, principal, project, package_id, event, False)
     return package_id
 
 
@@ -132,14 +171,18 @@ def commit_and_package(
     to_env: Env | None = None,
     await_stage: bool = False,
     name: str | None = None,
+    *,
+    event: str,
+    skip_checks: bool = False,
 ) -> int:
-    """Commit each file (``change``, or CREATE/UPDATE as fits each) into one package."""
+    """Commit each file (``change``, or CREATE/UPDATE as fits each) into one package, which
+    the gates hear of (as a package of extension ``event``) once the versions are stored."""
     versions = [
         _commit(tx, core, principal, f, change or change_type(tx, f), comment) for f in files
     ]
     if to_env is None:
         to_env = Env.PROD if project.mode == ProjectMode.BASIC else Env.DEV
-    package_id = new_package(
+    package_id = _insert_package(
         tx,
         core,
         principal,
@@ -155,6 +198,7 @@ def commit_and_package(
         version.package_id = package_id
         tx.insert_version(version)
         tx.update_file(file)
+    _created(tx, core, principal, project, package_id, event, skip_checks)
     return package_id
 
 

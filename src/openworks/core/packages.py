@@ -15,7 +15,10 @@
                                                  or 4 DEPLOY_ERROR (deploy, from DEV)
 
 Between creation and execution a package may be held (``hold``) for pre-deployment checks
-and then for approval; see :mod:`openworks.core.checks` and :mod:`openworks.core.approvals`.
+and then for approval: making it (:mod:`openworks.core.package_making`) hands it to the
+installed gates with its extension event (commit-file, deploy-file, delete-file; SubmitFile's
+SkipAllDeployFileExtensions), the checks' gate first; see :mod:`openworks.core.checks` and
+:mod:`openworks.core.approvals`.
 
 Which package a call creates (environments LOCAL 0, DEV 1, PROD 2):
 
@@ -46,7 +49,7 @@ history. The shared steps of making a package live in :mod:`openworks.core.packa
 
 from __future__ import annotations
 
-from . import checks, lifecycle
+from . import lifecycle
 from .access import ProjectRef, resolve_project
 from .context import Core, Gate
 from .errors import Invalid, NotFound
@@ -89,10 +92,10 @@ def submit_file(
                 "update it before submitting again.",
             )
         run_id = mirror_id()
-        package_id = commit_and_package(tx, core, principal, project, [file], None, comment, run_id)
-        checks.open_gate(
-            tx, core.clock(), principal, project, package_id, "commit-file", skip_checks
-        )
+        package_id = commit_and_package(
+            tx, core, principal, project, [file], None, comment, run_id,
+            event="commit-file", skip_checks=skip_checks,
+        )  # fmt: skip
         mirror(tx, core, principal, project, package_id, run_id)
     core.on_package(package_id)
     return package_id
@@ -116,16 +119,15 @@ def deploy_file(
             and file.deleted_status == DeletedStatus.NORMAL
         ):
             package_id = commit_and_package(
-                tx, core, principal, project, [file], None, comment, run_id
+                tx, core, principal, project, [file], None, comment, run_id, event="deploy-file"
             )
         else:
             version = deployable(tx, file, tx.latest_version(file.id))
             lifecycle.start_deploy(tx, version)
             package_id = new_package(
-                tx, core, principal, project.id, file.name, [version], (Env.DEV, Env.PROD),
-                comment, run_id,
+                tx, core, principal, project, file.name, [version], (Env.DEV, Env.PROD),
+                comment, run_id, event="deploy-file",
             )  # fmt: skip
-        checks.open_gate(tx, core.clock(), principal, project, package_id, "deploy-file")
         mirror(tx, core, principal, project, package_id, run_id)
     core.on_package(package_id)
     return package_id
@@ -159,9 +161,9 @@ def delete_file(core: Core, principal: Principal, ref: ProjectRef, file_id: int)
         file.deleted_status = DeletedStatus.RECYCLE_BIN
         run_id = mirror_id()
         package_id = commit_and_package(
-            tx, core, principal, project, [file], ChangeType.DELETE, None, run_id
-        )
-        checks.open_gate(tx, core.clock(), principal, project, package_id, "delete-file")
+            tx, core, principal, project, [file], ChangeType.DELETE, None, run_id,
+            event="delete-file",
+        )  # fmt: skip
         mirror(tx, core, principal, project, package_id, run_id)
     core.on_package(package_id)
     return package_id

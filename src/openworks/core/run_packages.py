@@ -30,7 +30,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from . import checks, lifecycle, run_stages
+from . import lifecycle, run_stages
 from .context import Core
 from .model import (
     ChangeType,
@@ -61,11 +61,12 @@ def commit_for_run(
 ) -> Package:
     """Commit the working copies (or the deletion) into one package of the run, like
     SubmitFile (a deletion like DeleteFile), held for its checks, then for the stage."""
-    package_id = commit_and_package(
-        tx, core, principal, project, files, change, None, run_id, to_env, True, name
-    )
     event = "delete-file" if change == ChangeType.DELETE else "commit-file"
-    return _gated(tx, core, principal, project, package_id, event)
+    package_id = commit_and_package(
+        tx, core, principal, project, files, change, None, run_id, to_env, True, name,
+        event=event,
+    )  # fmt: skip
+    return _staged(tx, package_id)
 
 
 def deploy_for_run(
@@ -86,21 +87,20 @@ def deploy_for_run(
         tx,
         core,
         principal,
-        project.id,
+        project,
         name or files[0].name,
         versions,
         (Env.DEV, Env.PROD),
         None,
         run_id,
         True,
+        event="deploy-file",
     )
-    return _gated(tx, core, principal, project, package_id, "deploy-file")
+    return _staged(tx, package_id)
 
 
-def _gated(
-    tx: Tx, core: Core, principal: Principal, project: Project, package_id: int, event: str
-) -> Package:
-    checks.open_gate(tx, core.clock(), principal, project, package_id, event)
+def _staged(tx: Tx, package_id: int) -> Package:
+    """The new package, held for the deploy stage unless its gates (checks) hold it."""
     package = tx.package(package_id)
     if package is None:
         raise RuntimeError(f"package {package_id} vanished inside its own transaction")

@@ -23,7 +23,7 @@ holds the package when the gate locks the run: packages first, then the run, alw
 from __future__ import annotations
 
 from . import lifecycle, run_stages
-from .context import Core
+from .context import Core, Creation
 from .errors import Forbidden, Invalid
 from .model import (
     ChangeType,
@@ -216,7 +216,7 @@ class RunsGate:
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    def created(self, tx: Tx, package_id: int, now: int) -> None:
+    def created(self, tx: Tx, creation: Creation) -> None:
         return None
 
     def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:

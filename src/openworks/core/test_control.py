@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .context import Core, Gate
+from .context import Core, Creation, Gate
 from .errors import Invalid
 from .model import ItemStatus, Package, PackageStatus
 from .ports import ControlState, ControlStore, Tx
@@ -92,8 +92,8 @@ def forced_failure(tx: Tx, package: Package, now: int) -> tuple[int, str] | None
 class _TestControlGate:
     """Test control as a :class:`~openworks.core.context.Gate` of the lifecycle."""
 
-    def created(self, tx: Tx, package_id: int, now: int) -> None:
-        on_created(tx, package_id, now)
+    def created(self, tx: Tx, creation: Creation) -> None:
+        on_created(tx, creation.package_id, creation.now)
 
     def before_execute(self, tx: Tx, package: Package, now: int) -> tuple[int, str] | None:
         return forced_failure(tx, package, now)

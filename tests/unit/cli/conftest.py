@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from openworks.cli import main
+from openworks.core import checks
 from openworks.core.context import Core
 from openworks.core.model import Principal
 from openworks.core.projects import NewProject, create_project
@@ -45,7 +46,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliDb]:
     engine = make_engine(url)
     migrate(engine)
     ensure_account(engine, ACCOUNT)
-    core = Core(SqlStore(engine))
+    core = checks.install(Core(SqlStore(engine)))
     project_id = create_project(core, ROOT, NewProject("ws_cli", "CLI workspace"))
     yield CliDb(url, engine, core, project_id)
     engine.dispose()

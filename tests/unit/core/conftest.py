@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from openworks.core import checks
 from openworks.core.context import Core
 from openworks.core.model import Principal
 from openworks.store import SqlStore, make_engine, migrate
@@ -29,5 +30,5 @@ def core() -> Iterator[Core]:
     engine = make_engine(fresh_database_url("core") if postgres_base() else "sqlite://")
     migrate(engine)
     ensure_account(engine, ROOT.account_id)
-    yield Core(SqlStore(engine), clock=Clock())
+    yield checks.install(Core(SqlStore(engine), clock=Clock()))
     engine.dispose()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, event
 
 from openworks.cli import main
-from openworks.core import files, packages, test_control
+from openworks.core import checks, files, packages, test_control
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.model import PackageStatus
@@ -81,7 +81,7 @@ def claim_sql(store: object) -> str:
 
 
 def test_without_the_gate_no_control_sql(engine: Engine) -> None:
-    core = Core(SqlStore(engine), clock=Clock())
+    core = checks.install(Core(SqlStore(engine), clock=Clock()))
     assert core.gates == ()
     assert not any(t in claim_sql(core.store) for t in CONTROL_TABLES)
     with Statements(engine) as seen:

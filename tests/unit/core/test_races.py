@@ -89,14 +89,14 @@ def core() -> Iterator[Core]:
     engine = make_engine(fresh_database_url("race"))
     migrate(engine)
     ensure_account(engine, ROOT.account_id)
-    yield Core(SqlStore(engine), clock=Clock())
+    yield checks.install(Core(SqlStore(engine), clock=Clock()))
     engine.dispose()
 
 
 def racing(
     core: Core, racer: Racer, names: set[str], clock: Callable[[], int] | None = None
 ) -> Core:
-    return Core(RacingStore(core.store, racer, names), clock=clock or core.clock)
+    return checks.install(Core(RacingStore(core.store, racer, names), clock=clock or core.clock))
 
 
 def race(racer: Racer, *calls: Callable[[], Any]) -> list[Any]:
@@ -213,7 +213,7 @@ def test_b_stale_settle_cannot_rewrite_an_executed_package(core: Core) -> None:
     racer = Racer()
     executed = threading.Event()
     slow = racing(core, racer, {"package", "lock_package"}, lambda: deadline)
-    other = Core(core.store, clock=lambda: deadline)
+    other = checks.install(Core(core.store, clock=lambda: deadline))
 
     def stale_settle() -> list[int]:
         racer.arm()

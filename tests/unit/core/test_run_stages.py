@@ -158,6 +158,7 @@ def test_a_core_with_the_runs_observer_advances_auto_runs(core: Core) -> None:
 
 
 def test_a_bare_core_does_not_advance_after_a_package_settles(core: Core) -> None:
+    core = Core(core.store, clock=core.clock)  # bare: no checks, no observers
     assert core.observers == () and core.lifecycle_gates == ()
     ref, run_id = _auto_run(core, "ws_bare")
     _drain(core)  # DEV ran; nobody heard it, so PROD_CHECK was never triggered
