@@ -46,7 +46,7 @@ from .errors import Invalid, NotFound
 from .extensions import event_message
 from .function_deps import is_function, missing_resources
 from .lifecycle import HOLD_APPROVAL, HOLD_CHECKS
-from .model import CheckingStatus, Env, FileVersion, Package, PackageStatus, Principal, Project
+from .model import CheckingStatus, Env, FileVersion, Package, PackageStatus, Principal
 from .ports import Tx
 from .workspace_settings import load_settings
 
@@ -92,11 +92,11 @@ def _open(tx: Tx, creation: Creation) -> None:
     )
     if creation.skip_checks:
         builtin = ()
-    gaps = _function_gaps(tx, project, package) if event_code != "delete-file" else {}
+    gaps = _function_gaps(tx, creation, package) if event_code != "delete-file" else {}
     if builtin or extensions or gaps:
         deadline = now + int(settings.timeout_seconds * 1000)
         for item in package.items:
-            version = tx.version(item.file_id, item.file_version)
+            version = creation.version(tx, item.file_id, item.file_version)
             file = tx.file(item.file_id)
             if version is None or file is None:
                 raise RuntimeError(f"package {package.id} refers to a missing file version")
@@ -162,12 +162,13 @@ FUNCTION_RESOURCES = "function-resources"
 package's target environment, or ship in the same package."""
 
 
-def _function_gaps(tx: Tx, project: Project, package: Package) -> dict[int, str]:
+def _function_gaps(tx: Tx, creation: Creation, package: Package) -> dict[int, str]:
     """Per function item (file id) whose resources are missing, the check's message."""
+    project = creation.project
     shipping = {item.file_id for item in package.items}
     gaps: dict[int, str] = {}
     for item in package.items:
-        version = tx.version(item.file_id, item.file_version)
+        version = creation.version(tx, item.file_id, item.file_version)
         if version is None or not is_function(version.file_type):
             continue
         missing = missing_resources(tx, project, version, Env(package.to_env), shipping)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .model import Package, Principal, Project
+from .model import FileVersion, Package, Principal, Project
 from .ports import Store, Tx
 
 __all__ = ["Core", "Creation", "Gate", "now_ms"]
@@ -39,7 +39,8 @@ def _ignore(_package_id: int) -> None:
 class Creation:
     """What the gates hear of a package just made (its versions inserted, same transaction):
     who made it in which workspace, for which extension event (``commit-file``,
-    ``deploy-file``, ``delete-file``), and whether the caller skipped the extensions."""
+    ``deploy-file``, ``delete-file``), whether the caller skipped the extensions, and the
+    versions of its items as stored (so that no gate reads them back)."""
 
     package_id: int
     now: int
@@ -47,6 +48,14 @@ class Creation:
     project: Project
     event_code: str
     skip_checks: bool = False
+    versions: tuple[FileVersion, ...] = ()
+
+    def version(self, tx: Tx, file_id: int, number: int) -> FileVersion | None:
+        """An item's version: the one the creator stored, else read in ``tx``."""
+        for version in self.versions:
+            if (version.file_id, version.version) == (file_id, number):
+                return version
+        return tx.version(file_id, number)
 
 
 class Gate(Protocol):

@@ -95,9 +95,12 @@ def _created(
     package_id: int,
     event: str,
     skip_checks: bool,
+    versions: Sequence[FileVersion],
 ) -> None:
     """The installed gates hear of the package, now that its versions are stored."""
-    creation = Creation(package_id, core.clock(), principal, project, event, skip_checks)
+    creation = Creation(
+        package_id, core.clock(), principal, project, event, skip_checks, tuple(versions)
+    )
     lifecycle.created(tx, core.lifecycle_gates, creation)
 
 
@@ -120,7 +123,7 @@ def new_package(
     package_id = _insert_package(
         tx, core, principal, project.id, name, versions, envs, comment, run_id, await_stage
     )
-    _created(tx, core, principal, project, package_id, event, False)
+    _created(tx, core, principal, project, package_id, event, False, versions)
     return package_id
 
 
@@ -198,7 +201,7 @@ def commit_and_package(
         version.package_id = package_id
         tx.insert_version(version)
         tx.update_file(file)
-    _created(tx, core, principal, project, package_id, event, skip_checks)
+    _created(tx, core, principal, project, package_id, event, skip_checks, versions)
     return package_id
 
 

@@ -96,7 +96,7 @@ def submit_file(
             tx, core, principal, project, [file], None, comment, run_id,
             event="commit-file", skip_checks=skip_checks,
         )  # fmt: skip
-        mirror(tx, core, principal, project, package_id, run_id)
+        mirror(tx, core, principal, project, package_id, run_id, deleting=False)
     core.on_package(package_id)
     return package_id
 
@@ -121,6 +121,7 @@ def deploy_file(
             package_id = commit_and_package(
                 tx, core, principal, project, [file], None, comment, run_id, event="deploy-file"
             )
+            deleting = False
         else:
             version = deployable(tx, file, tx.latest_version(file.id))
             lifecycle.start_deploy(tx, version)
@@ -128,7 +129,8 @@ def deploy_file(
                 tx, core, principal, project, file.name, [version], (Env.DEV, Env.PROD),
                 comment, run_id, event="deploy-file",
             )  # fmt: skip
-        mirror(tx, core, principal, project, package_id, run_id)
+            deleting = version.change_type == ChangeType.DELETE
+        mirror(tx, core, principal, project, package_id, run_id, deleting)
     core.on_package(package_id)
     return package_id
 
@@ -164,7 +166,7 @@ def delete_file(core: Core, principal: Principal, ref: ProjectRef, file_id: int)
             tx, core, principal, project, [file], ChangeType.DELETE, None, run_id,
             event="delete-file",
         )  # fmt: skip
-        mirror(tx, core, principal, project, package_id, run_id)
+        mirror(tx, core, principal, project, package_id, run_id, deleting=True)
     core.on_package(package_id)
     return package_id
 

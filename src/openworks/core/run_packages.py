@@ -129,15 +129,20 @@ def _mirror_codes(package: Package, deleting: bool) -> tuple[str, ...]:
 
 
 def mirror(
-    tx: Tx, core: Core, principal: Principal, project: Project, package_id: int, run_id: str
+    tx: Tx,
+    core: Core,
+    principal: Principal,
+    project: Project,
+    package_id: int,
+    run_id: str,
+    deleting: bool,
 ) -> None:
-    """The run that shows a 2020 package in 2024's ListPipelineRuns (every stage triggered)."""
+    """The run that shows a 2020 package in 2024's ListPipelineRuns (every stage triggered);
+    ``deleting``: the package ships a deletion (an Offline run)."""
     package = tx.package(package_id)
     if package is None:
         raise RuntimeError(f"package {package_id} vanished inside its own transaction")
     item = package.items[0]
-    version = tx.version(item.file_id, item.file_version)
-    deleting = version is not None and version.change_type == ChangeType.DELETE
     own = {run_stages.BUILD, run_stages.OFFLINE_CHECK}
     stages = [
         RunStage(code, True, run_stages.SUCCESS if code in own else None)
