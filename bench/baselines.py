@@ -1,10 +1,12 @@
 """The two baselines, each one uvicorn process on the same stack as the server.
 
-(a) bare Starlette: reads the POST form request and answers a constant JSON body of the same
-    size as the server's answer to that action (captured from the server before the run).
-(b) the smallest honest handler: ``parse_qsl`` the form, read the package and its items by
-    primary key (ListDeployments: the same filtered count + page query the server runs) with
-    the stdlib ``sqlite3``, serialize the DataWorks shape with orjson.
+(a) bare Starlette: reads the request (a POST form, or a 2024 GET) and answers a constant
+    JSON body of the same size as the server's answer to that action (captured from the
+    server before the run).
+(b) the smallest honest handler: ``parse_qsl`` the form (a GET: the query), read the package
+    and its items by primary key (ListDeployments: the same filtered count + page query the
+    server runs; GetPipelineRun: the run and its packages, bench/baseline_runs.py) with the
+    stdlib ``sqlite3``, serialize the DataWorks shape with orjson.
 
     python -m bench.baselines a --port 9001 --bodies bodies.json
     python -m bench.baselines b --port 9002 --db /tmp/ow-bench/1m.db
@@ -26,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .baseline_runs import get_pipeline_run
+
 __all__ = ["bare_app", "minimal_app"]
 
 HEALTH = Route("/healthz", lambda _r: Response(b'{"status":"ok"}'), methods=["GET"])
@@ -39,7 +43,7 @@ def bare_app(bodies: dict[str, bytes]) -> Starlette:
         body = bodies.get(request.headers.get("x-acs-action", ""), default)
         return Response(body, media_type="application/json;charset=utf-8")
 
-    return Starlette(routes=[HEALTH, Route("/", api, methods=["POST"])])
+    return Starlette(routes=[HEALTH, Route("/", api, methods=["GET", "POST"])])
 
 
 _PACKAGE = (
@@ -100,15 +104,25 @@ def minimal_app(db_path: str) -> Starlette:
             "Success": True,
         }
 
-    handlers = {"GetDeployment": get_deployment, "ListDeployments": list_deployments}
+    def get_run(params: dict[str, str]) -> dict[str, Any]:
+        return get_pipeline_run(db, params)
+
+    handlers = {
+        "GetDeployment": get_deployment,
+        "ListDeployments": list_deployments,
+        "GetPipelineRun": get_run,
+    }
 
     async def api(request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode()))
+        if request.method == "GET":
+            form = dict(parse_qsl(request.scope["query_string"].decode()))
+        else:
+            form = dict(parse_qsl((await request.body()).decode()))
         document = handlers[request.headers["x-acs-action"]](form)
         document["RequestId"] = str(uuid.uuid4()).upper()
         return Response(orjson.dumps(document), media_type="application/json;charset=utf-8")
 
-    return Starlette(routes=[HEALTH, Route("/", api, methods=["POST"])])
+    return Starlette(routes=[HEALTH, Route("/", api, methods=["GET", "POST"])])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 ::
 
     sign N requests (ACS3-HMAC-SHA256, unique nonce, timestamp = now)  ── before the run
+        (2020: POST form body; 2024 reads: GET, parameters in the signed query, empty body)
         └─▶ one request a line (CRLF written as TAB) ─▶ wrk -t1 -cC -dD -s replay.lua
                                                        └─ fallback: asyncio raw sockets
         ◀── JSON: requests, seconds, rps, p50/p90/p99 ms, non-2xx, socket errors
@@ -32,7 +33,11 @@ from urllib.parse import quote, urlencode
 
 __all__ = [
     "DEV_KEY",
+    "V2020",
+    "V2024",
     "Result",
+    "acs3",
+    "get_2024",
     "raw_request",
     "read_response",
     "run_load",
@@ -45,6 +50,7 @@ __all__ = [
 
 DEV_KEY = ("openworks-dev-key", "openworks-dev-secret")
 LUA = Path(__file__).with_name("replay.lua")
+V2020, V2024 = "2020-05-18", "2024-05-18"
 
 
 def _utc(epoch: float) -> str:
@@ -58,24 +64,37 @@ def _enc(value: str) -> str:
 def sign_acs3(
     host: str, action: str, params: dict[str, str], key: tuple[str, str] = DEV_KEY
 ) -> tuple[dict[str, str], bytes]:
-    """Headers and body of one ACS3-HMAC-SHA256 signed POST with a form body."""
-    body = urlencode(sorted(params.items())).encode()
+    """Headers and body of one ACS3-HMAC-SHA256 signed 2020 POST with a form body."""
+    _, headers, body = acs3("POST", host, action, {}, params, V2020, key)
+    return headers, body
+
+
+def acs3(
+    method: str, host: str, action: str, query: dict[str, str], form: dict[str, str],
+    version: str, key: tuple[str, str] = DEV_KEY,
+) -> tuple[str, dict[str, str], bytes]:  # fmt: skip
+    """Request target, headers and body of one ACS3-HMAC-SHA256 signed request, as the Tea
+    SDK sends it: parameters in the query (a GET: all of them, empty body) and/or a form."""
+    body = urlencode(sorted(form.items())).encode() if form else b""
     headers = {
         "host": host,
         "x-acs-action": action,
-        "x-acs-version": "2020-05-18",
+        "x-acs-version": version,
         "x-acs-date": _utc(time.time()),
         "x-acs-signature-nonce": uuid.uuid4().hex,
         "accept": "application/json",
-        "content-type": "application/x-www-form-urlencoded",
         "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
     }
+    if form:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    pairs = sorted(query.items())
+    canonical_query = "&".join(f"{_enc(k)}={_enc(v)}" for k, v in pairs)
     names = sorted(headers)
     canonical = "\n".join(
         [
-            "POST",
+            method,
             "/",
-            "",
+            canonical_query,
             "".join(f"{n}:{headers[n]}\n" for n in names),
             ";".join(names),
             headers["x-acs-content-sha256"],
@@ -87,7 +106,15 @@ def sign_acs3(
         f"ACS3-HMAC-SHA256 Credential={key[0]},SignedHeaders={';'.join(names)},"
         f"Signature={signature}"
     )
-    return headers, body
+    target = "/?" + "&".join(f"{_enc(k)}={_enc(v)}" for k, v in pairs) if pairs else "/"
+    return target, headers, body
+
+
+def get_2024(
+    host: str, action: str, params: dict[str, str], key: tuple[str, str] = DEV_KEY
+) -> tuple[str, dict[str, str], bytes]:
+    """A signed 2024-05-18 GET (the Tea SDK's GetPipelineRun, ListPipelineRuns, ...)."""
+    return acs3("GET", host, action, params, {}, V2024, key)
 
 
 def sign_v1(
@@ -113,20 +140,29 @@ def sign_v1(
     return headers, urlencode(every).encode()
 
 
-def raw_request(headers: dict[str, str], body: bytes) -> bytes:
+def raw_request(
+    headers: dict[str, str], body: bytes, method: str = "POST", target: str = "/"
+) -> bytes:
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    return f"POST / HTTP/1.1\r\n{head}content-length: {len(body)}\r\n\r\n".encode() + body
+    if method != "GET":
+        head += f"content-length: {len(body)}\r\n"
+    return f"{method} {target} HTTP/1.1\r\n{head}\r\n".encode() + body
 
 
 def write_batch(
     path: Path, host: str, requests: Iterable[tuple[str, dict[str, str]]], signer: str = "acs3"
 ) -> int:
-    """Sign every ``(action, params)`` now and write them one a line; returns the count."""
-    sign = sign_acs3 if signer == "acs3" else sign_v1
+    """Sign every ``(action, params)`` now and write them one a line; returns the count.
+    ``signer``: ``acs3`` (2020 POST form), ``v1`` or ``get2024`` (2024 GET, query only)."""
     count = 0
     with path.open("wb") as fh:
         for action, params in requests:
-            raw = raw_request(*sign(host, action, params))
+            if signer == "get2024":
+                target, headers, body = get_2024(host, action, params)
+                raw = raw_request(headers, body, "GET", target)
+            else:
+                sign = sign_acs3 if signer == "acs3" else sign_v1
+                raw = raw_request(*sign(host, action, params))
             fh.write(raw.replace(b"\r\n", b"\t") + b"\n")
             count += 1
     return count

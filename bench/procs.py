@@ -112,8 +112,12 @@ def start_baseline(workdir: Path, kind: str, *, bodies: Path | None = None,
     return proc
 
 
-def post(port: int, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/", body, headers, method="POST")
+def post(
+    port: int, headers: dict[str, str], body: bytes, method: str = "POST", target: str = "/"
+) -> tuple[int, bytes]:
+    """One request (a POST unless told), its status and body."""
+    url = f"http://127.0.0.1:{port}{target}"
+    req = urllib.request.Request(url, body or None, headers, method=method)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return int(r.status), r.read()

@@ -1,14 +1,15 @@
 """Run the whole benchmark suite and print a compact results table.
 
-    python -m bench [--quick] [--packages N] [--seconds S] [--rounds R] [--only 1,3,8]
+    python -m bench [--quick] [--packages N] [--seconds S] [--rounds R] [--only 1,3,8,9,10]
     python -m bench profile [--seconds S]       # py-spy under GetDeployment load
 
 Order of work::
 
     seed (cached in --workdir) ─▶ per size: subject + baselines a, b up
-        ─▶ 1/2 GetDeployment ─▶ 3 ListDeployments p1, p100 ─▶ flatness ratios
-        ─▶ 4/5 lifecycles + package latency ─▶ 6 memory ─▶ 7 cold start
-        ─▶ 8 PostgreSQL, 2 API processes ─▶ table (stdout) + results.json
+        ─▶ 1/2 GetDeployment ─▶ 9 GetPipelineRun (2024 GET) ─▶ 3 ListDeployments p1, p100
+        ─▶ flatness ratios ─▶ 4/5 lifecycles + package latency ─▶ 10 2024 Online run loop
+        ─▶ 6 memory ─▶ 7 cold start ─▶ 8 PostgreSQL, 2 API processes
+        ─▶ table (stdout) + results.json
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from .procs import Proc, start_baseline, start_subject
 from .scenarios import Bench, Row
+from .scenarios2024 import GET_RUN, get_pipeline_run, run_loop_rows
 from .seed import Seeded, seed
 
 __all__ = ["ensure_seeded", "main"]
@@ -36,7 +38,9 @@ def ensure_seeded(workdir: Path, n: int) -> Seeded:
     """The cached SQLite database with ``n`` seeded packages (seeded on first use)."""
     db, meta = workdir / f"packages-{n}.db", workdir / f"packages-{n}.json"
     if db.exists() and meta.exists():
-        return Seeded(**json.loads(meta.read_text()))
+        cached = Seeded(**json.loads(meta.read_text()))
+        if cached.runs == cached.packages:  # else seeded before mirror runs were: reseed
+            return cached
     for leftover in workdir.glob(f"packages-{n}.db*"):
         leftover.unlink()
     seeded = seed(f"sqlite:///{db}", n)
@@ -60,7 +64,8 @@ def throughput(bench: Bench, sizes: list[Seeded], only: set[int]) -> None:
                     bodies = bench.capture_bodies(subject, {
                         "GetDeployment": bench.get_deployment(s),
                         "ListDeployments": bench.list_deployments(s, 1),
-                    })  # fmt: skip
+                        GET_RUN: get_pipeline_run(s),
+                    }, frozenset({GET_RUN}))  # fmt: skip
                     a = start_baseline(bench.workdir, "a", bodies=bodies)
                 large = s is sizes[0]
                 label = _label(s.packages)
@@ -74,6 +79,17 @@ def throughput(bench: Bench, sizes: list[Seeded], only: set[int]) -> None:
                         f"{1 if large else 2} GetDeployment, {label} pkgs",
                         summary,
                         ">= 0.7 b, >= 0.25 a, p99 <= 10 ms" if large else "",
+                        ok if large else None,
+                    )
+                if 9 in only:
+                    summary = bench.compare(f"get-run-{s.packages}", [subject], a, b,
+                                            get_pipeline_run(s), signer="get2024")  # fmt: skip
+                    results[("get-run", s.packages)] = summary
+                    ok = summary["ratio_b"] >= 0.7 and summary["p99_ms"] <= 10
+                    bench.throughput_rows(
+                        f"9 GetPipelineRun (2024 GET), {label} runs",
+                        summary,
+                        ">= 0.7 b, p99 <= 10 ms" if large else "",
                         ok if large else None,
                     )
                 if 3 in only:
@@ -95,7 +111,7 @@ def throughput(bench: Bench, sizes: list[Seeded], only: set[int]) -> None:
     if len(sizes) < 2:
         return
     big, small = sizes[0].packages, sizes[1].packages
-    for kind, target in (("get", 0.9), ("list1", 0.5), ("list100", 0.5)):
+    for kind, target in (("get", 0.9), ("get-run", 0.9), ("list1", 0.5), ("list100", 0.5)):
         if (kind, big) not in results:
             continue
         hi, lo = results[(kind, big)], results[(kind, small)]
@@ -175,7 +191,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="per load run (default 3 quick, 10 full)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 2 quick, 3 full)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="scenario numbers to run")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10", help="scenario numbers")
+    parser.add_argument("--clients", type=int, default=16, help="scenarios 4 and 10")
     parser.add_argument("--workdir", default="/tmp/ow-bench")
     parser.add_argument("--out", help="profile output prefix (profile command)")
     parser.add_argument("--gil", action="store_true", help="profile: only the GIL holder")
@@ -199,13 +216,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"bench: {platform.node()} {os.cpu_count()} cpus, python {platform.python_version()},"
           f" {'quick' if quick else 'full'} mode, {bench.seconds:.0f}s x {bench.rounds} rounds,"
           f" {bench.connections} connections", flush=True)  # fmt: skip
-    if only & {1, 2, 3}:
+    if only & {1, 2, 3, 9}:
         throughput(bench, [large, small], only)
     save(bench)
     if only & {4, 5}:
         subject = start_subject(workdir, large.database_url)
         try:
-            bench.lifecycle(subject, large, 10 if quick else 30)
+            bench.lifecycle(subject, large, 10 if quick else 30, args.clients)
+        finally:
+            subject.stop()
+    save(bench)
+    if 10 in only:
+        subject = start_subject(workdir, large.database_url)
+        try:
+            run_loop_rows(bench, subject, large, 10 if quick else 30, args.clients)
         finally:
             subject.stop()
     save(bench)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .lifecycle import run_lifecycles
-from .load import Result, run_load, sign_acs3, temp_batch, write_batch
+from .load import Result, get_2024, run_load, sign_acs3, temp_batch, write_batch
 from .procs import Proc, post, start_baseline, start_subject, wait_healthy
 from .seed import Seeded
 
@@ -73,15 +73,22 @@ class Bench:
         return lambda: ("ListDeployments", dict(params))
 
     # -- helpers -------------------------------------------------------------------------
-    def batch(self, make: Maker, count: int) -> Path:
+    def batch(self, make: Maker, count: int, signer: str = "acs3") -> Path:
         path = temp_batch("bench-")
-        write_batch(path, HOST, (make() for _ in range(count)))
+        write_batch(path, HOST, (make() for _ in range(count)), signer)
         return path
 
-    def capture_bodies(self, subject: Proc, makers: dict[str, Maker]) -> Path:
+    def capture_bodies(
+        self, subject: Proc, makers: dict[str, Maker], gets: frozenset[str] = frozenset()
+    ) -> Path:
+        """Answers of the subject for baseline (a); actions in ``gets`` are 2024 GETs."""
         bodies = {}
         for action, make in makers.items():
-            status, body = post(subject.port, *sign_acs3(HOST, *make()))
+            if action in gets:
+                target, headers, payload = get_2024(HOST, *make())
+                status, body = post(subject.port, headers, payload, "GET", target)
+            else:
+                status, body = post(subject.port, *sign_acs3(HOST, *make()))
             if status != 200:
                 raise RuntimeError(f"{action}: {status} {body[:300]!r}")
             bodies[action] = body.decode()
@@ -90,10 +97,11 @@ class Bench:
         return path
 
     def load(
-        self, proc: Proc, make: Maker, seconds: float | None = None, conns: int | None = None
-    ) -> Result:
+        self, proc: Proc, make: Maker, seconds: float | None = None, conns: int | None = None,
+        signer: str = "acs3",
+    ) -> Result:  # fmt: skip
         secs = seconds or self.seconds
-        path = self.batch(make, int(self.rate_cap * secs) + 100)
+        path = self.batch(make, int(self.rate_cap * secs) + 100, signer)
         try:
             cpu = proc.cpu_seconds()
             result = run_load(proc.port, path, secs, conns or self.connections)
@@ -105,18 +113,19 @@ class Bench:
 
     def compare(
         self, scenario: str, subjects: list[Proc], a: Proc, b: Proc, make: Maker,
-        seconds: float | None = None, conns: int | None = None,
+        seconds: float | None = None, conns: int | None = None, signer: str = "acs3",
     ) -> dict[str, Any]:  # fmt: skip
-        """Interleaved rounds; ``subjects`` with more than one process are loaded together."""
+        """Interleaved rounds; ``subjects`` with more than one process are loaded together;
+        ``signer`` as in :func:`bench.load.write_batch`."""
         runs: dict[str, list[Result]] = {"a": [], "b": [], "subject": []}
         order = ["a", "b", "subject"]
         for r in range(self.rounds):
             for who in order[r % 3 :] + order[: r % 3]:
                 if who == "subject" and len(subjects) > 1:
-                    runs[who].append(self._load_all(subjects, make))
+                    runs[who].append(self._load_all(subjects, make, signer))
                 else:
                     proc = {"a": a, "b": b, "subject": subjects[0]}[who]
-                    runs[who].append(self.load(proc, make, seconds, conns))
+                    runs[who].append(self.load(proc, make, seconds, conns, signer))
         rps = {k: statistics.median(x.rps for x in v) for k, v in runs.items()}
         ratio_a = statistics.median(
             s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs["a"], strict=True)
@@ -140,9 +149,10 @@ class Bench:
         self.raw[scenario] = summary
         return summary
 
-    def _load_all(self, subjects: list[Proc], make: Maker) -> Result:
+    def _load_all(self, subjects: list[Proc], make: Maker, signer: str = "acs3") -> Result:
         per = max(1, self.connections // len(subjects))
-        paths = [self.batch(make, int(self.rate_cap * self.seconds) + 100) for _ in subjects]
+        count = int(self.rate_cap * self.seconds) + 100
+        paths = [self.batch(make, count, signer) for _ in subjects]
         results: list[Result] = []
 
         def go(proc: Proc, path: Path) -> None:
@@ -211,7 +221,7 @@ class Bench:
             "server_cpu_seconds": cpu, "server_cpu_ms_per_lifecycle": per_lifecycle_ms,
         }  # fmt: skip
         per_s = res.per_second
-        self.rows.append(Row("4 lifecycle, 16 clients, SQLite", "lifecycles/s", per_s, "/s",
+        self.rows.append(Row(f"4 lifecycle, {clients} clients, SQLite", "lifecycles/s", per_s, "/s",
                              target=">= 200", met=per_s >= 200,
                              note=f"{res.calls / res.seconds:.0f} calls/s, "
                                   f"{res.failures} failures, server CPU "

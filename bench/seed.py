@@ -1,16 +1,19 @@
-"""Seed a benchmark database: one workspace with N packages, their items, files and versions.
+"""Seed a benchmark database: one workspace with N packages, their items, files, versions and
+the packages' mirror pipeline runs (2024-05-18).
 
 Rows go in through the store layer's schema (SQLAlchemy Core bulk ``executemany`` against
 ``openworks.store.schema`` after ``openworks.store.migrate``), not through the API::
 
     migrate ─▶ root account + a second user ─▶ workspace (SqlTx.insert_project)
-        ─▶ files + version 1 (N/10) ─▶ packages (N) + one item each, in batches
+        ─▶ files + version 1 (N/10) ─▶ packages (N) + one item + one mirror run each
+           (bench/seed_runs.py), in batches
         ─▶ PostgreSQL: move the id sequences past the explicit ids
 
 Package shape (chosen so ListDeployments filters match a large share at every size):
 status 1 SUCCESS for 95 % (2 FAILED otherwise), creator the root user for 90 %, every name
 contains ``table``; create times increase with the id. No package is READY, so the worker
-stays idle. A JSON sidecar (``<db>.json`` for SQLite) records what was seeded.
+stays idle. Every package has its mirror run, as SubmitFile / DeployFile would have
+made it. A JSON sidecar (``<db>.json`` for SQLite) records what was seeded.
 
     python -m bench.seed --packages 1000000 --database-url sqlite:////tmp/ow-bench/1m.db
 """
@@ -33,6 +36,9 @@ from openworks.store import make_engine, migrate
 from openworks.store.identity import ensure_account
 from openworks.store.repo import SqlTx
 from openworks.store.schema import file_versions, files, package_items, packages, users
+from openworks.store.schema_pipeline import pipeline_runs
+
+from .seed_runs import run_id, run_row
 
 __all__ = ["OTHER_USER", "Seeded", "seed"]
 
@@ -52,6 +58,7 @@ class Seeded:
     first_file_id: int
     files: int
     seconds: float
+    runs: int = 0  # mirror pipeline runs (one a package); 0: seeded before runs were
 
 
 def _batches(start: int, stop: int, size: int = BATCH) -> Iterator[range]:
@@ -113,17 +120,17 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
                 conn.execute(insert(files), [_file_row(i, project_id, t0) for i in ids])
                 conn.execute(insert(file_versions), [_version_row(i, t0) for i in ids])
         for ids in _batches(first_package, first_package + n_packages):
+            rows = [_package_row(i, i - first_package, project_id, first_file, n_files, t0)
+                    for i in ids]  # fmt: skip
+            file_of = {i: first_file + (i - first_package) % n_files for i in ids}
             with conn.begin():
-                conn.execute(
-                    insert(packages),
-                    [_package_row(i, i - first_package, project_id, first_file, n_files, t0)
-                     for i in ids],
-                )  # fmt: skip
+                conn.execute(insert(packages), rows)
                 conn.execute(
                     insert(package_items),
-                    [{"package_id": i, "file_id": first_file + (i - first_package) % n_files,
-                      "file_version": 1, "status": 1} for i in ids],
+                    [{"package_id": i, "file_id": file_of[i], "file_version": 1, "status": 1}
+                     for i in ids],
                 )  # fmt: skip
+                conn.execute(insert(pipeline_runs), [run_row(r, file_of[r["id"]]) for r in rows])
             if log:
                 done = ids.stop - first_package
                 print(f"seed: {done}/{n_packages} packages", file=sys.stderr, end="\r")
@@ -147,7 +154,7 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
         database_url=database_url, packages=n_packages, project_id=project_id,
         project_identifier=identifier, first_package_id=first_package,
         last_package_id=first_package + n_packages - 1, first_file_id=first_file,
-        files=n_files, seconds=round(time.perf_counter() - started, 2),
+        files=n_files, seconds=round(time.perf_counter() - started, 2), runs=n_packages,
     )  # fmt: skip
     if log:
         print(f"seed: {n_packages} packages in {seeded.seconds:.1f}s", file=sys.stderr)
@@ -193,7 +200,7 @@ def _package_row(
         "to_env": 2 if deploy else 1, "checking_status": None, "creator_id": creator,
         "handler_id": creator, "create_time": created, "execute_time": created + 40,
         "error_message": "bench: seeded failure" if failed else None, "comment": "",
-        "hold": None,
+        "hold": None, "run_id": run_id(pid),
     }  # fmt: skip
 
 
