@@ -19,7 +19,7 @@ from openworks.core.flowspec_objects import FUNCTION_TYPES, function_record
 from openworks.core.model import File
 from openworks.presenters.flowspec import function_spec, function_summary, object_entry
 
-from ..registry import Call, Params, handles, page_of, project_ref
+from ..registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -65,12 +65,7 @@ def list_functions(call: Call, p: Params) -> dict[str, Any]:
         call.core, call.principal, project_ref(p), _KIND, query, page
     )
     return {
-        "PagingInfo": {
-            "Functions": [function_summary(project, f) for f in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
+        "PagingInfo": paged("Functions", [function_summary(project, f) for f in found], page, total)
     }
 
 

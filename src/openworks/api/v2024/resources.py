@@ -18,7 +18,7 @@ from openworks.core.errors import Invalid
 from openworks.core.flowspec_objects import RESOURCE_TYPE_NAMES
 from openworks.presenters.flowspec import object_entry, resource_spec, resource_summary
 
-from ..registry import Call, Params, handles, page_of, project_ref
+from ..registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -68,12 +68,7 @@ def list_resources(call: Call, p: Params) -> dict[str, Any]:
         call.core, call.principal, project_ref(p), _KIND, query, page
     )
     return {
-        "PagingInfo": {
-            "Resources": [resource_summary(project, f) for f in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
+        "PagingInfo": paged("Resources", [resource_summary(project, f) for f in found], page, total)
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from openworks.core import snapshots
 from openworks.presenters.snapshot import snapshot, snapshot_summary
 
-from ..registry import Call, Params, handles, page_of
+from ..registry import Call, Params, handles, page_of, paged
 
 __all__: list[str] = []
 
@@ -31,12 +31,12 @@ def list_snapshots(call: Call, p: Params) -> dict[str, Any]:
         call.core, call.principal, p["Namespace"], p["ObjectId"], p["Type"], page
     )
     return {
-        "PagingInfo": {
-            "Snapshots": [snapshot_summary(found.project, v) for v in found.versions],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": found.total,
-        }
+        "PagingInfo": paged(
+            "Snapshots",
+            [snapshot_summary(found.project, v) for v in found.versions],
+            page,
+            found.total,
+        )
     }
 
 

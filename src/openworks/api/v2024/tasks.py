@@ -18,7 +18,7 @@ from openworks.core import tasks
 from openworks.core.tasks import TaskFilter
 from openworks.presenters.task import task, task_summary
 
-from ..registry import Call, Params, handles, page_of, project_ref
+from ..registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -51,11 +51,5 @@ def list_tasks(call: Call, p: Params) -> dict[str, Any]:
     project, found, total = tasks.list_tasks(
         call.core, call.principal, project_ref(p), env, flt, p.get("SortBy"), page
     )
-    return {
-        "PagingInfo": {
-            "Tasks": [task_summary(project, v) for v in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
-    }
+    items = [task_summary(project, v) for v in found]
+    return {"PagingInfo": paged("Tasks", items, page, total)}

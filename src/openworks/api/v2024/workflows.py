@@ -16,7 +16,7 @@ import orjson
 from openworks.core import spec_workflows
 from openworks.presenters.flowspec import workflow_spec, workflow_summary
 
-from ..registry import Call, Params, handles, page_of, project_ref
+from ..registry import Call, Params, handles, page_of, paged, project_ref
 
 __all__: list[str] = []
 
@@ -93,12 +93,9 @@ def list_workflow_definitions(call: Call, p: Params) -> dict[str, Any]:
         page,
     )
     return {
-        "PagingInfo": {
-            "WorkflowDefinitions": [workflow_summary(project, b) for b in found],
-            "PageNumber": page.number,
-            "PageSize": page.size,
-            "TotalCount": total,
-        }
+        "PagingInfo": paged(
+            "WorkflowDefinitions", [workflow_summary(project, b) for b in found], page, total
+        )
     }
 
 
