@@ -42,6 +42,7 @@ __all__ = [
     "authorize_project",
     "enforcing",
     "resolve_project",
+    "visible_project",
 ]
 
 
@@ -107,6 +108,19 @@ def authorize_project(tx: Tx, principal: Principal, project: Project) -> Project
     if guard is not None:
         guard.checked = True
     return project
+
+
+def visible_project(tx: Tx, principal: Principal, project_id: int | None) -> Project | None:
+    """The workspace ``project_id`` if the caller may use it under the running rule, else
+    None without saying why: for objects that name their own workspace (2024 GetNode,
+    GetTask, ListSnapshots...), where one the caller cannot see answers like a missing one."""
+    project = tx.project(project_id) if project_id is not None else None
+    if project is None:
+        return None
+    try:
+        return authorize_project(tx, principal, project)
+    except DomainError:
+        return None
 
 
 def resolve_project(tx: Tx, principal: Principal, ref: ProjectRef) -> Project:

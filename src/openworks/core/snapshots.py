@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import orjson
 
-from .access import authorize_project
+from .access import visible_project
 from .context import Core
-from .errors import DomainError, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .model import ChangeType, DeletedStatus, File, FileVersion, Principal, Project, VersionStatus
 from .ports import Page, Tx
 
@@ -132,17 +132,6 @@ def _snapshot_missing(text: str) -> NotFound:
     return NotFound("InvalidSnapshot.NotFound", f"The snapshot {text} does not exist.")
 
 
-def _visible(tx: Tx, principal: Principal, project_id: int) -> Project | None:
-    """The workspace if the caller may read it, else None (never says why)."""
-    project = tx.project(project_id)
-    if project is None:
-        return None
-    try:
-        return authorize_project(tx, principal, project)
-    except DomainError:
-        return None
-
-
 def _live(file: File | None) -> File | None:
     return file if file is not None and file.deleted_status != DeletedStatus.DELETED else None
 
@@ -171,7 +160,7 @@ def list_snapshots(
     project_id = _number(namespace, "Namespace")
     number = _number(object_id, "ObjectId")
     with core.store.transaction() as tx:
-        project = _visible(tx, principal, project_id)
+        project = visible_project(tx, principal, project_id)
         if project is None:
             raise _object_missing(object_id)
         file = _live(tx.file(number))
@@ -189,7 +178,7 @@ def get_snapshot(core: Core, principal: Principal, text: str) -> tuple[Project, 
     file_id, number = parse_snapshot_id(text)
     with core.store.transaction() as tx:
         file = _live(tx.file(file_id))
-        project = _visible(tx, principal, file.project_id) if file is not None else None
+        project = visible_project(tx, principal, file.project_id) if file is not None else None
         version = tx.version(file_id, number) if project is not None else None
         if project is None or version is None:
             raise _snapshot_missing(text)

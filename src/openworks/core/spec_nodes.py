@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import files, flowspec
-from .access import ProjectRef, authorize_project, resolve_project
+from .access import ProjectRef, resolve_project, visible_project
 from .context import Core
 from .errors import DomainError, Invalid, NotFound
 from .files import split_names
@@ -47,6 +47,7 @@ __all__ = [
     "delete_node",
     "engine_folder",
     "find_node",
+    "folder_placement",
     "get_node",
     "is_node",
     "list_nodes",
@@ -170,15 +171,21 @@ def _placement(
         root = USE_TYPES[container.use_type]
         path = f"{root}/{container.name}/{engine_folder(file_type)}"
         return {"FileFolderPath": path, "CreateFolderIfNotExists": True}, None
-    if not fields.folder:
+    return folder_placement(fields.folder)
+
+
+def folder_placement(folder: str | None) -> tuple[dict[str, Any], str | None]:
+    """Where ``script.path``'s directory puts an object (node, resource, function): a valid
+    2020 folder (created if missing), else no folder and the directory kept verbatim."""
+    if not folder:
         return {}, None
     try:
-        level = parse_path(fields.folder).level
+        level = parse_path(folder).level
     except DomainError:
         level = 0
     if level >= 2:
-        return {"FileFolderPath": fields.folder, "CreateFolderIfNotExists": True}, None
-    return {}, fields.folder
+        return {"FileFolderPath": folder, "CreateFolderIfNotExists": True}, None
+    return {}, folder
 
 
 def write_node(
@@ -341,13 +348,10 @@ def get_node(
             project = resolve_project(tx, principal, ref)
         else:
             file = tx.file(number)
-            found = tx.project(file.project_id) if file is not None else None
-            if found is None or found.account_id != principal.account_id:
+            visible = visible_project(tx, principal, file.project_id if file else None)
+            if visible is None:
                 raise _missing(node_id)
-            try:
-                project = authorize_project(tx, principal, found)
-            except DomainError:
-                raise _missing(node_id) from None
+            project = visible
         file = find_node(tx, project, number)
         return project, file, task_id(tx, file)
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import flowspec, resources
-from .access import ProjectRef, authorize_project, resolve_project
+from .access import ProjectRef, resolve_project, visible_project
 from .context import Core
-from .errors import DomainError, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .files import change_file
 from .flowspec_fields import EXTRAS_KEY
 from .flowspec_objects import (
@@ -36,11 +36,10 @@ from .flowspec_objects import (
     object_fields,
     render_resource,
 )
-from .folder_paths import parse_path
 from .model import DeletedStatus, File, Principal, Project
 from .packages import delete_file
 from .ports import FileFilter, Page, Tx
-from .spec_nodes import all_files
+from .spec_nodes import all_files, folder_placement
 
 __all__ = [
     "KINDS",
@@ -123,13 +122,10 @@ def get_object(
             project = resolve_project(tx, principal, ref)
         else:
             file = tx.file(number)
-            found = tx.project(file.project_id) if file is not None else None
-            if found is None or found.account_id != principal.account_id:
+            visible = visible_project(tx, principal, file.project_id if file else None)
+            if visible is None:
                 raise _missing(kind, number)
-            try:
-                project = authorize_project(tx, principal, found)
-            except DomainError:
-                raise _missing(kind, number) from None
+            project = visible
         return project, find_object(tx, project, number, kind)
 
 
@@ -150,15 +146,7 @@ def list_objects(
 
 def placement(fields: ObjectFields) -> tuple[dict[str, Any], str | None]:
     """FileFolderPath changes, and the directory kept verbatim (if any)."""
-    if not fields.folder:
-        return {}, None
-    try:
-        level = parse_path(fields.folder).level
-    except DomainError:
-        level = 0
-    if level >= 2:
-        return {"FileFolderPath": fields.folder, "CreateFolderIfNotExists": True}, None
-    return {}, fields.folder
+    return folder_placement(fields.folder)
 
 
 def apply_fields(

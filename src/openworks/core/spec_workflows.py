@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import flowspec, folders
-from .access import ProjectRef, authorize_project, resolve_project
+from .access import ProjectRef, resolve_project, visible_project
 from .context import Core
 from .errors import DomainError, Invalid, NotFound
 from .folder_model import Business
@@ -209,13 +209,10 @@ def get_workflow(
             project = resolve_project(tx, principal, ref)
         else:
             found = tx.business(number)
-            owner = tx.project(found.project_id) if found is not None else None
-            if owner is None or owner.account_id != principal.account_id:
+            visible = visible_project(tx, principal, found.project_id if found else None)
+            if visible is None:
                 raise _business_missing(number)
-            try:
-                project = authorize_project(tx, principal, owner)
-            except DomainError:
-                raise _business_missing(number) from None
+            project = visible
         business = _business(tx, project, number)
         members = [f for f in all_files(tx, project.id, FileFilter()) if f.business_id == number]
         return project, business, members

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .access import ProjectRef, authorize_project, resolve_project
+from .access import ProjectRef, resolve_project, visible_project
 from .context import Core
-from .errors import DomainError, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .flowspec_fields import command_of
 from .model import Env, File, FileVersion, Node, Principal, Project
 from .nodes import OFFLINE
@@ -144,13 +144,9 @@ def _upstream(tx: Tx, project: Project, node: Node, env: Env) -> list[tuple[str,
 def get_task(core: Core, principal: Principal, task_id: int, env: Env) -> tuple[Project, TaskView]:
     with core.store.transaction() as tx:
         node = tx.node(env, task_id)
-        project = tx.project(node.project_id) if node is not None else None
+        project = visible_project(tx, principal, node.project_id if node else None)
         if node is None or project is None:
             raise _missing(task_id, env)
-        try:
-            authorize_project(tx, principal, project)
-        except DomainError:
-            raise _missing(task_id, env) from None
         view = _view(tx, node, env)
         upstream = _upstream(tx, project, node, env)
         return project, TaskView(view.node, env, view.file, view.version, upstream)
