@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from openworks.store import make_engine
 from tests.unit.protocol.signer import sign_v1, v1_query
 
-from .clients import CallFailed, LegacyClient, TeaClient
+from .clients import CallFailed, LegacyClient, Tea2024Client, TeaClient
 from .conftest import RunningServer, free_port, poll, start_server, unique
 
 KEY_ID, SECRET = "LTAImetricsTestKey01", "metrics-secret-5f1c9a7e0b2d"
@@ -148,7 +148,18 @@ def test_unknown_actions_share_one_series(monitored: RunningServer) -> None:
     assert value(samples, "openworks_api_requests_total", **labels) == 40
     actions = {dict(labels)["action"] for (name, labels) in samples if "action" in dict(labels)}
     assert actions <= {"unknown", "-", "CreateProject", "GetProject", "ListProjects",
-                       "CreateFile", "SubmitFile", "GetDeployment"}  # fmt: skip
+                       "CreateFile", "SubmitFile", "GetDeployment", "GetPipelineRun"}  # fmt: skip
+
+
+def test_2024_actions_have_their_own_series(monitored: RunningServer) -> None:
+    """An operation only 2024-05-18 has is labelled by its name, not 'unknown'."""
+    client = Tea2024Client(monitored.endpoint, KEY_ID, SECRET)
+    with pytest.raises(CallFailed) as failed:
+        client.call("GetPipelineRun", ProjectId=987654321, Id=str(uuid.uuid4()))
+    samples = parse(get(monitored.port, "/metrics")[1])
+    labels = {"action": "GetPipelineRun", "code": failed.value.code}
+    labels["status"] = str(failed.value.status)
+    assert value(samples, "openworks_api_requests_total", **labels) == 1
 
 
 def test_throttled_calls_counted_by_code(monitored: RunningServer) -> None:

@@ -72,7 +72,7 @@ def create_app(service: Service) -> Starlette:
     settings = service.settings
     table = operation_table()
     fast = choose_fast_paths(settings, service.nonces, table)
-    exporter = Exporter(settings, service.engine, list(table))
+    exporter = Exporter(settings, service.engine, sorted({op.name for op in table}))
     serving.on_refusal(exporter.api.refused_status)  # 431/408 answered by the HTTP layer
     readiness = Readiness(service.engine, settings.redis_url, settings.redis_timeout)
 

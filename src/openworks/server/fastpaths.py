@@ -2,8 +2,9 @@
 
 ::
 
-    FastPaths.inline_reads  SQLite only: small reads (a Get without file content) run on
-                            the event loop, skipping the thread hand-off (pipeline.handle)
+    FastPaths.inline_reads  SQLite only: small reads (a Get without file content or spec,
+                            of either API version) run on the event loop, skipping the
+                            thread hand-off (pipeline.handle)
     FastPaths.inline_auth   memory nonces on SQLite: authentication on the loop, since it
                             never waits on the network (pipeline.authenticate)
     FastPaths.json_fields   the access log's JSON fields, built only for --log-format json
@@ -17,7 +18,7 @@ at the place named there, never in the pipeline's composition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +38,13 @@ API_THREADS = 4
 class FastPaths:
     """Which shortcuts this process takes (see the module docstring)."""
 
-    inline_reads: frozenset[str] = frozenset()  # operation names run on the event loop
+    inline_reads: frozenset[Operation] = frozenset()  # operations run on the event loop
     inline_auth: bool = False
     json_fields: bool = False
 
 
 def choose_fast_paths(
-    settings: Settings, nonces: NonceCache, table: Mapping[str, Operation]
+    settings: Settings, nonces: NonceCache, table: Iterable[Operation]
 ) -> FastPaths:
     """The shortcuts that are safe for these settings.
 
@@ -58,7 +59,7 @@ def choose_fast_paths(
     sqlite = is_sqlite(settings.database_url)
     return FastPaths(
         inline_reads=(
-            frozenset(name for name, op in table.items() if small_read(name, op.response))
+            frozenset(op for op in table if small_read(op.name, op.response))
             if sqlite
             else frozenset()
         ),
@@ -79,7 +80,12 @@ def _leaves(tree: Any) -> Iterator[tuple[str, Any]]:
 
 
 def small_read(name: str, response: dict[str, Any]) -> bool:
-    """A Get of bounded size: no file content in its answer, no bare text ``Data``."""
-    if not name.startswith("Get") or not isinstance(response.get("Data"), dict | list):
+    """A Get of bounded size: an object in its answer (``Data`` in 2020-05-18, ``Pipeline``,
+    ``Project``... in 2024-05-18), no bare text ``Data``, no file content and no FlowSpec
+    ``Spec`` (which carries a node's code) anywhere in it."""
+    if not name.startswith("Get"):
         return False
-    return not any(leaf.endswith("Content") for leaf, _ in _leaves(response))
+    objects = [k for k, v in response.items() if k != "RequestId" and isinstance(v, dict | list)]
+    if not objects or ("Data" in response and "Data" not in objects):
+        return False
+    return not any(leaf.endswith("Content") or leaf == "Spec" for leaf, _ in _leaves(response))

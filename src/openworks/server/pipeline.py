@@ -41,7 +41,7 @@ import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openworks.api import Call, Operation, operations, resolve
+from openworks.api import VERSIONS, Call, Operation, operations, resolve
 from openworks.api import dispatch as run_handler
 from openworks.core.model import Principal
 from openworks.metrics import ApiMetrics
@@ -169,9 +169,9 @@ def decode(
 
 
 @functools.cache
-def operation_table() -> Mapping[str, Operation]:
-    """Every operation of the contract by name, read once per process."""
-    return operations()
+def operation_table() -> tuple[Operation, ...]:
+    """Every operation of every served API version, read once per process."""
+    return tuple(op for version in VERSIONS for op in operations(version).values())
 
 
 def resolve_operation(signed: Signed) -> Operation:
@@ -386,7 +386,7 @@ def build_pipeline(service: Service, metrics: ApiMetrics, fast: FastPaths) -> AS
             if note is not None:
                 note.typed = dict(typed)
             call = Call(service.core, principal)
-            if action in inline_reads:
+            if operation in inline_reads:
                 document, (content, content_type) = handle(operation, call, typed, request_id, fmt)
             else:
                 document, (content, content_type) = await run_in_threadpool(

@@ -6,13 +6,15 @@ domain (:mod:`openworks.core.pipeline_runs`) reads and writes whole runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from openworks.core.model import Page, PipelineRun, RunStage
 
+from .hot import HotRead
 from .schema_pipeline import pipeline_runs
 
 __all__ = ["SqlRunStore"]
@@ -54,8 +56,18 @@ def _values(run: PipelineRun) -> dict[str, Any]:
     }
 
 
-def _run(row: Row[Any]) -> PipelineRun:
-    m = row._mapping
+# Built once: a run by id is on the path of every GetPipelineRun and every settling package
+# of a run (store/hot.py); writes bind the row's values at execution.
+_RUN = HotRead(select(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id")))
+_LOCK_RUN = HotRead(
+    select(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id")).with_for_update()
+)
+_INSERT_RUN = insert(pipeline_runs)
+_UPDATE_RUN = update(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id"))
+
+
+def _run(row: Row[Any] | Mapping[str, Any]) -> PipelineRun:
+    m = row._mapping if isinstance(row, Row) else row
     return PipelineRun(
         id=m["id"],
         project_id=m["project_id"],
@@ -85,23 +97,21 @@ class SqlRunStore:
         self.conn = conn
 
     def insert_run(self, run: PipelineRun) -> None:
-        self.conn.execute(insert(pipeline_runs), _values(run))
+        self.conn.execute(_INSERT_RUN, _values(run))
 
     def run(self, run_id: str) -> PipelineRun | None:
-        row = self.conn.execute(select(pipeline_runs).where(pipeline_runs.c.id == run_id)).first()
-        return _run(row) if row else None
+        rows = _RUN.dicts(self.conn, {"_id": run_id})
+        return _run(rows[0]) if rows else None
 
     def lock_run(self, run_id: str) -> PipelineRun | None:
-        stmt = select(pipeline_runs).where(pipeline_runs.c.id == run_id)
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
-        return _run(row) if row else None
+        read = _LOCK_RUN if self.conn.dialect.name == "postgresql" else _RUN
+        rows = read.dicts(self.conn, {"_id": run_id})
+        return _run(rows[0]) if rows else None
 
     def update_run(self, run: PipelineRun) -> None:
         values = _values(run)
-        del values["id"]
-        self.conn.execute(update(pipeline_runs).where(pipeline_runs.c.id == run.id), values)
+        values["_id"] = values.pop("id")
+        self.conn.execute(_UPDATE_RUN, values)
 
     def list_runs(
         self,

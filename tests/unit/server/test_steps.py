@@ -383,17 +383,27 @@ def test_small_reads_are_gets_without_content() -> None:
     assert small_read("GetDeployment", table["GetDeployment"].response)
     assert not small_read("GetFile", table["GetFile"].response)  # carries file content
     assert not small_read("ListDeployments", table["ListDeployments"].response)
+    v2024 = operations("2024-05-18")
+    assert small_read("GetPipelineRun", v2024["GetPipelineRun"].response)
+    assert small_read("GetProject", v2024["GetProject"].response)
+    assert not small_read("GetNode", v2024["GetNode"].response)  # its Spec carries the code
+    assert not small_read("GetTask", v2024["GetTask"].response)  # carries content
 
 
 def test_fast_paths_only_where_nothing_waits() -> None:
-    table = operations()
+    table, v2024 = operations(), operations("2024-05-18")
+    every = [*table.values(), *v2024.values()]
     sqlite = Settings(database_url="sqlite:////tmp/x.db", log_format="json")
-    fast = choose_fast_paths(sqlite, MemoryNonceCache(), table)
-    assert "GetDeployment" in fast.inline_reads and "GetFile" not in fast.inline_reads
+    fast = choose_fast_paths(sqlite, MemoryNonceCache(), every)
+    assert table["GetDeployment"] in fast.inline_reads
+    assert v2024["GetPipelineRun"] in fast.inline_reads
+    assert table["GetFile"] not in fast.inline_reads
+    # one name, two versions: 2020 GetNode is small, 2024 GetNode carries a spec
+    assert table["GetNode"] in fast.inline_reads and v2024["GetNode"] not in fast.inline_reads
     assert fast.inline_auth and fast.json_fields
     postgres = Settings(database_url="postgresql+psycopg://u@h/db")
-    assert choose_fast_paths(postgres, MemoryNonceCache(), table) == FastPaths()
-    shared = choose_fast_paths(sqlite, object(), table)  # type: ignore[arg-type]
+    assert choose_fast_paths(postgres, MemoryNonceCache(), every) == FastPaths()
+    shared = choose_fast_paths(sqlite, object(), every)  # type: ignore[arg-type]
     assert shared.inline_reads and not shared.inline_auth
 
 
