@@ -35,7 +35,7 @@ import urllib.request
 from typing import Any
 
 from openworks.config import env_flag
-from openworks.core.checks import run_builtin_checks, settle_due
+from openworks.core.checks import run_builtin_checks, settle_due, work_due
 from openworks.core.context import Core
 from openworks.core.extensions import (
     ALLOW_ANY_ADDRESS_ENV,
@@ -214,6 +214,8 @@ class CheckLoop:
         return len(jobs)
 
     def tick(self) -> None:
+        if not work_due(self.core):
+            return
         while run_builtin_checks(self.core):
             pass
         settle_due(self.core)

@@ -62,6 +62,7 @@ __all__ = [
     "run_builtin_checks",
     "settle",
     "settle_due",
+    "work_due",
 ]
 
 RESULTS = frozenset({"OK", "WARN", "FAIL"})
@@ -231,6 +232,14 @@ def _record_timeout(tx: Tx, run: CheckRun, message: str, now: int) -> None:
     stored = store.run(run.id)
     if stored is not None:
         run.status, run.message, run.finish_time = stored.status, stored.message, stored.finish_time
+
+
+def work_due(core: Core) -> bool:
+    """Whether :func:`run_builtin_checks`, :func:`settle_due` or a delivery has anything to
+    do now: one read, so that a check loop woken for every new package costs little when
+    no workspace uses checks."""
+    with core.store.transaction() as tx:
+        return tx.checks().work_due(core.clock())
 
 
 def settle_due(core: Core) -> list[int]:

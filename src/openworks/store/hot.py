@@ -27,7 +27,7 @@ __all__ = ["HotRead"]
 class HotRead:
     """One ``select()`` with bind parameters, run without SQLAlchemy's execution layer."""
 
-    def __init__(self, stmt: Select[Any]) -> None:
+    def __init__(self, stmt: Select[*tuple[Any, ...]]) -> None:
         self.stmt = stmt
         self.columns = tuple(str(c.key) for c in stmt.selected_columns)
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}

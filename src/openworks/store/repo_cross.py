@@ -6,15 +6,17 @@ A run's items are stored as a JSON list in its row (root first); the domain
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from openworks.core.cross_model import FINAL, CrossItem, CrossRun, Environment, RunFilter
 from openworks.core.model import Page
 
+from .hot import HotRead
 from .schema_cross import cross_environments, cross_object_map, cross_runs
 
 __all__ = ["SqlCrossStore"]
@@ -37,8 +39,8 @@ def _env(row: Row[Any]) -> Environment:
     )
 
 
-def _run(row: Row[Any]) -> CrossRun:
-    m = row._mapping
+def _run(row: Row[Any] | Mapping[str, Any]) -> CrossRun:
+    m = row._mapping if isinstance(row, Row) else row
     items = [
         CrossItem(**{k: v for k, v in i.items() if k in _ITEM_FIELDS})
         for i in orjson.loads(m["items"])
@@ -50,6 +52,12 @@ def _values(run: CrossRun) -> dict[str, Any]:
     values = {name: getattr(run, name) for name in _RUN_FIELDS}
     values["items"] = orjson.dumps([asdict(i) for i in run.items]).decode()
     return values
+
+
+_RUN = HotRead(select(cross_runs).where(cross_runs.c.id == bindparam("_id")))
+_LOCK_RUN = HotRead(select(cross_runs).where(cross_runs.c.id == bindparam("_id")).with_for_update())
+_INSERT_RUN = insert(cross_runs)
+_UPDATE_RUN = update(cross_runs).where(cross_runs.c.id == bindparam("_id"))
 
 
 class SqlCrossStore:
@@ -127,23 +135,23 @@ class SqlCrossStore:
 
     # runs ----------------------------------------------------------------------------
     def insert_run(self, run: CrossRun) -> None:
-        self.conn.execute(insert(cross_runs), _values(run))
+        self.conn.execute(_INSERT_RUN, _values(run))
 
     def run(self, run_id: str) -> CrossRun | None:
-        row = self.conn.execute(select(cross_runs).where(cross_runs.c.id == run_id)).first()
-        return _run(row) if row else None
+        rows = _RUN.dicts(self.conn, {"_id": run_id})
+        return _run(rows[0]) if rows else None
 
     def lock_run(self, run_id: str) -> CrossRun | None:
-        stmt = select(cross_runs).where(cross_runs.c.id == run_id)
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
-        return _run(row) if row else None
+        """The run, locked on PostgreSQL. Asked for every settling package that belongs to
+        a run (a pipeline run's too), hence a hot read (store/hot.py)."""
+        read = _LOCK_RUN if self.conn.dialect.name == "postgresql" else _RUN
+        rows = read.dicts(self.conn, {"_id": run_id})
+        return _run(rows[0]) if rows else None
 
     def update_run(self, run: CrossRun) -> None:
         values = _values(run)
-        del values["id"]
-        self.conn.execute(update(cross_runs).where(cross_runs.c.id == run.id), values)
+        values["_id"] = values.pop("id")
+        self.conn.execute(_UPDATE_RUN, values)
 
     def list_runs(self, project_id: int, flt: RunFilter, page: Page) -> tuple[list[CrossRun], int]:
         t = cross_runs

@@ -81,3 +81,25 @@ def test_approval_decisions_happen_once(core: Core) -> None:
     assert run_all(core) == []
     with pytest.raises(Invalid):
         reject_package(core, ROOT, second, "  ")
+
+
+def test_work_due_says_when_the_check_loop_has_something_to_do(core: Core) -> None:
+    """The check loop's first, cheap question (checks.work_due): false with no checks in
+    use, true while a built-in run or a gate is open, false again once settled."""
+    ref = workspace(core)
+    plain = new_file(core, ref)
+    packages.submit_file(core, ROOT, ref, plain, None)
+    assert not checks.work_due(core)  # a package without checks wakes nobody
+    set_settings(core, ROOT, ref, {"checks.builtin": "forbid-pattern(MAX_PT)"})
+    fid = new_file(core, ref, "b", Content="select 1")
+    packages.submit_file(core, ROOT, ref, fid, None)
+    assert checks.work_due(core)  # a pending built-in run
+    assert checks.run_builtin_checks(core) == 1
+    run_all(core)
+    assert not checks.work_due(core)
+    add_extension(
+        core, ROOT, "ext2", "x", ["commit-file"], "http://127.0.0.1:9/x", "secret-123", [ref]
+    )
+    other = new_file(core, ref, "c", Content="select 2")
+    packages.submit_file(core, ROOT, ref, other, None)
+    assert checks.work_due(core)  # an open gate and a delivery due
