@@ -407,9 +407,12 @@ def deploy_blocker(tx: Tx, version: FileVersion) -> Invalid | None:
     package = tx.package(version.package_id)
     if package is None:
         return None
+    pending = package.hold == HOLD_CHECKS or package.checking_status == CheckingStatus.CHECKING
+    if not pending and package.checking_status != CheckingStatus.FAILED:
+        return None  # checked and passed, or never checked: no runs to read
     runs = tx.checks().runs_for_package(package.id)
     where = f"version {version.version} of file {version.file_id} (package {package.id})"
-    if package.hold == HOLD_CHECKS or package.checking_status == CheckingStatus.CHECKING:
+    if pending:
         waiting = [r.name for r in runs if r.status == RunStatus.CHECKING]
         return Invalid(
             "Invalid.Deploy.CheckPending",

@@ -6,6 +6,7 @@ surrounding :class:`~openworks.store.repo.SqlTx`, so every call joins its transa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
@@ -66,15 +67,15 @@ _DELIVERY_ATTRS = (
 )
 
 
-def _event(row: Row[Any]) -> CheckEvent:
-    m = row._mapping
+def _event(row: Row[Any] | Mapping[str, Any]) -> CheckEvent:
+    m = row._mapping if isinstance(row, Row) else row
     values = {a: m[a] for a in _EVENT_ATTRS}
     values["open"] = bool(values["open"])
     return CheckEvent(id=m["id"], **values)
 
 
-def _run(row: Row[Any]) -> CheckRun:
-    m = row._mapping
+def _run(row: Row[Any] | Mapping[str, Any]) -> CheckRun:
+    m = row._mapping if isinstance(row, Row) else row
     return CheckRun(id=m["id"], **{a: m[a] for a in _RUN_ATTRS})
 
 
@@ -89,10 +90,22 @@ def _bound(account_id: str, code: str) -> str:
 
 # Statements the check loop and package creation run all the time: built once, values bound
 # at execution.
-_SETTINGS = select(workspace_settings.c.key, workspace_settings.c.value).where(
-    workspace_settings.c.project_id == bindparam("_project_id")
+_SETTINGS = HotRead(
+    select(workspace_settings.c.key, workspace_settings.c.value).where(
+        workspace_settings.c.project_id == bindparam("_project_id")
+    )
 )
-_EXTENSIONS_OF = (
+_EVENTS_OF_PACKAGE = HotRead(
+    select(check_events)
+    .where(check_events.c.package_id == bindparam("_package_id"))
+    .order_by(check_events.c.id)
+)
+_RUNS_OF_PACKAGE = HotRead(
+    select(check_runs)
+    .where(check_runs.c.package_id == bindparam("_package_id"))
+    .order_by(check_runs.c.id)
+)
+_EXTENSIONS_OF = HotRead(
     select(extensions)
     .where(extensions.c.account_id == bindparam("_account_id"))
     .order_by(extensions.c.code)
@@ -154,8 +167,7 @@ class SqlCheckStore:
 
     # workspace settings ---------------------------------------------------------------
     def settings(self, project_id: int) -> dict[str, str]:
-        rows = self.conn.execute(_SETTINGS, {"_project_id": project_id})
-        return {r.key: r.value for r in rows}
+        return dict(_SETTINGS.rows(self.conn, {"_project_id": project_id}))
 
     def set_setting(self, project_id: int, key: str, value: str | None) -> None:
         self.conn.execute(
@@ -169,8 +181,8 @@ class SqlCheckStore:
             )
 
     # extensions -----------------------------------------------------------------------
-    def _extension(self, row: Row[Any]) -> Extension:
-        m = row._mapping
+    def _extension(self, row: Row[Any] | Mapping[str, Any]) -> Extension:
+        m = row._mapping if isinstance(row, Row) else row
         bound = select(extension_workspaces.c.project_id).where(
             extension_workspaces.c.account_id == m["account_id"],
             extension_workspaces.c.code == m["code"],
@@ -250,7 +262,7 @@ class SqlCheckStore:
         return [self._extension(r) for r in self.conn.execute(stmt)], int(total)
 
     def extensions_for(self, account_id: str, project_id: int, event_code: str) -> list[Extension]:
-        rows = self.conn.execute(_EXTENSIONS_OF, {"_account_id": account_id})
+        rows = _EXTENSIONS_OF.dicts(self.conn, {"_account_id": account_id})
         found = [self._extension(r) for r in rows]
         return [
             e
@@ -272,12 +284,7 @@ class SqlCheckStore:
         return _event(row) if row else None
 
     def events_for_package(self, package_id: int) -> list[CheckEvent]:
-        stmt = (
-            select(check_events)
-            .where(check_events.c.package_id == package_id)
-            .order_by(check_events.c.id)
-        )
-        return [_event(r) for r in self.conn.execute(stmt)]
+        return [_event(r) for r in _EVENTS_OF_PACKAGE.dicts(self.conn, {"_package_id": package_id})]
 
     def close_events(self, package_id: int) -> None:
         self.conn.execute(
@@ -316,8 +323,7 @@ class SqlCheckStore:
         return [_run(r) for r in self.conn.execute(stmt.order_by(check_runs.c.id))]
 
     def runs_for_package(self, package_id: int) -> list[CheckRun]:
-        stmt = select(check_runs).where(check_runs.c.package_id == package_id)
-        return [_run(r) for r in self.conn.execute(stmt.order_by(check_runs.c.id))]
+        return [_run(r) for r in _RUNS_OF_PACKAGE.dicts(self.conn, {"_package_id": package_id})]
 
     def work_due(self, now: int) -> bool:
         params = {"_now": now, "_builtin": "builtin", "_checking": "CHECKING"}
