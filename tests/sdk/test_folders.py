@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from .clients import CallFailed, LegacyClient, TeaClient
-from .conftest import unique
+from .conftest import DEV_KEY, RunningServer, unique
 
 Client = TeaClient | LegacyClient
 
@@ -178,3 +180,37 @@ def test_list_file_type_locales(client: Client, new_project: Callable[..., int])
     assert len(paged["NodeTypeInfoList"]["NodeTypeInfo"]) == 5
     err = fails(client, "ListFileType", ProjectId=pid, PageNumber=1, PageSize=5, Locale="fr")
     assert (err.code, err.status) == ("Invalid.Param", 400)
+
+
+def test_concurrent_creates_into_one_new_folder_all_succeed(server: RunningServer) -> None:
+    """Clients that create files at once with CreateFolderIfNotExists into the same missing
+    path (a workflow, its engine folder, a subfolder) all succeed; one of each is made."""
+    first = TeaClient(server.endpoint, *DEV_KEY)
+    ident = unique("race")
+    pid = first.call("CreateProject", ProjectName=ident, ProjectIdentifier=ident, ProjectMode=3)[
+        "Data"
+    ]
+    wf, clients = unique("wf"), 12
+    barrier = threading.Barrier(clients)
+
+    def create(i: int) -> object:
+        tea = TeaClient(server.endpoint, *DEV_KEY)
+        barrier.wait()
+        try:
+            return tea.call(
+                "CreateFile", ProjectId=pid, FileName=f"f{i}", FileType=10, Content="select 1;",
+                FileFolderPath=f"Business Flow/{wf}/MaxCompute/sub", CreateFolderIfNotExists=True,
+            )["Data"]  # fmt: skip
+        except CallFailed as failed:
+            return failed
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(create, range(clients)))
+    assert [r for r in results if not isinstance(r, int)] == []
+    flows = first.call("ListBusiness", ProjectId=pid, PageNumber=1, PageSize=100)["Data"]
+    assert [b["BusinessName"] for b in flows["Business"]] == [wf]
+    listed = first.call(
+        "ListFolders", ProjectId=pid, ParentFolderPath=f"业务流程/{wf}/MaxCompute",
+        PageNumber=1, PageSize=10,
+    )["Data"]  # fmt: skip
+    assert [f["FolderPath"] for f in listed["Folders"]] == [f"业务流程/{wf}/MaxCompute/sub"]

@@ -80,21 +80,30 @@ def _insert_business(
 
 
 def _ensure(tx: Tx, project: Project, principal: Principal, path: FolderPath, now: int) -> Folder:
-    """Create every missing folder down to ``path``; the deepest one."""
+    """Create every missing folder (and the workflow) down to ``path``; the deepest one.
+
+    Concurrent requests may create the same path at once (CreateFolderIfNotExists from
+    many clients): each insert gives way to a row another transaction made meanwhile
+    (``add_business`` / ``add_folder``), so all of them succeed on the same folders."""
     path, business = _canonical(tx, project, path)
     if business is None:
         assert path.workflow is not None
-        business = _insert_business(
-            tx, project, path.workflow, principal.user_id, "", path.use_type, now
+        business = tx.add_business(
+            Business(0, project.id, path.workflow, principal.user_id, now, now, "", path.use_type)
+        )
+        root = USE_TYPES[business.use_type]
+        tx.add_folder(
+            Folder(_new_folder_id(), project.id, f"{root}/{business.name}", root, business.id, now)
         )
     found: Folder | None = None
     for step in path.ancestors():
         found = tx.folder_by_path(project.id, step.text)
         if found is None:
-            found = Folder(
-                _new_folder_id(), project.id, step.text, step.parent().text, business.id, now
+            found = tx.add_folder(
+                Folder(
+                    _new_folder_id(), project.id, step.text, step.parent().text, business.id, now
+                )
             )
-            tx.insert_folder(found)
     assert found is not None
     return found
 

@@ -30,8 +30,8 @@ from openworks.core.errors import Forbidden, Invalid, NotFound
 from openworks.core.resources import DEFAULT_MAX_BYTES, BlobCorrupt, digest_of, is_digest
 from openworks.errors import ConfigError
 
-from .repo_blobs import insert_missing
 from .schema_blobs import blobs
+from .upsert import insert_missing
 
 if TYPE_CHECKING:
     from openworks.config import Settings

@@ -26,7 +26,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from openworks.core.context import now_ms
 from openworks.core.member_model import UserInfo
@@ -35,6 +35,7 @@ from .db import REGISTRATION_LOCK, exclusive
 from .schema import access_keys, accounts, users
 from .schema_checks import extensions
 from .secrets import PREFIX, SecretBox, SecretError, ServerKeyMismatch
+from .upsert import insert_missing
 
 __all__ = [
     "IdentityError",
@@ -103,22 +104,6 @@ def _write(engine: Engine) -> Connection:
     return conn
 
 
-def _insert_missing(conn: Connection, table: Table, values: dict[str, Any]) -> None:
-    """Insert a row unless one with the same key is there already (whoever inserts it
-    first, in this process or another, wins; the others change nothing)."""
-    # dialect modules imported here: each backend loads only its own (start-up time)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        conn.execute(postgresql.insert(table).values(values).on_conflict_do_nothing())
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        conn.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
-    else:  # pragma: no cover (only SQLite and PostgreSQL are supported)
-        conn.execute(insert(table).values(values))
-
-
 def _fingerprint(sealed: str) -> str:
     """The server-key fingerprint a sealed value names (8 hex digits), for messages."""
     found = sealed[len(PREFIX) :].partition(":")[0]
@@ -163,8 +148,8 @@ def ensure_account(engine: Engine, account_id: str, name: str = "root") -> None:
         if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first():
             return
         now = now_ms()
-        _insert_missing(conn, accounts, {"id": account_id, "name": name, "create_time": now})
-        _insert_missing(
+        insert_missing(conn, accounts, {"id": account_id, "name": name, "create_time": now})
+        insert_missing(
             conn,
             users,
             {"id": account_id, "account_id": account_id, "name": name, "create_time": now},
@@ -221,7 +206,7 @@ def ensure_key(engine: Engine, box: SecretBox, user_id: str, key_id: str, secret
             )
         ).first()
         if found is None:
-            _insert_missing(
+            insert_missing(
                 conn,
                 access_keys,
                 {

@@ -16,6 +16,7 @@ from openworks.core.ports import Page
 
 from .schema import files, nodes
 from .schema_folders import businesses, file_parse_notes, folders, table_relations
+from .upsert import insert_missing
 
 __all__ = ["FoldersRepo"]
 
@@ -48,6 +49,17 @@ def _folder(row: Row[Any]) -> Folder:
         business_id=m["business_id"],
         create_time=m["create_time"],
     )
+
+
+def _folder_values(folder: Folder) -> dict[str, Any]:
+    return {
+        "id": folder.id,
+        "project_id": folder.project_id,
+        "path": folder.path,
+        "parent_path": folder.parent_path,
+        "business_id": folder.business_id,
+        "create_time": folder.create_time,
+    }
 
 
 def _relation(row: Row[Any]) -> TableRelation:
@@ -117,6 +129,14 @@ class FoldersRepo:
         business.id = int(result.scalar_one())
         return business.id
 
+    def add_business(self, business: Business) -> Business:
+        values = self._business_values(business)
+        values.pop("id", None)
+        insert_missing(self.conn, businesses, values)
+        stored = self.business_by_name(business.project_id, business.name)
+        assert stored is not None  # inserted, or there already
+        return stored
+
     def update_business(self, business: Business) -> None:
         self.conn.execute(
             update(businesses)
@@ -162,16 +182,13 @@ class FoldersRepo:
         return _folder(row) if row else None
 
     def insert_folder(self, folder: Folder) -> None:
-        self.conn.execute(
-            insert(folders).values(
-                id=folder.id,
-                project_id=folder.project_id,
-                path=folder.path,
-                parent_path=folder.parent_path,
-                business_id=folder.business_id,
-                create_time=folder.create_time,
-            )
-        )
+        self.conn.execute(insert(folders).values(_folder_values(folder)))
+
+    def add_folder(self, folder: Folder) -> Folder:
+        insert_missing(self.conn, folders, _folder_values(folder))
+        stored = self.folder_by_path(folder.project_id, folder.path)
+        assert stored is not None  # inserted, or there already
+        return stored
 
     def delete_folder(self, folder_id: str) -> None:
         self.conn.execute(
