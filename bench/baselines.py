@@ -7,9 +7,12 @@
     and its items by primary key (ListDeployments: the same filtered count + page query the
     server runs; GetPipelineRun: the run and its packages, bench/baseline_runs.py) with the
     stdlib ``sqlite3``, serialize the DataWorks shape with orjson.
+(c) the handler of (b) for GetDeployment on PostgreSQL: a small psycopg 3 pool of async
+    connections per process, two processes (uvicorn ``workers=2``), bench/baseline_pg.py.
 
     python -m bench.baselines a --port 9001 --bodies bodies.json
     python -m bench.baselines b --port 9002 --db /tmp/ow-bench/1m.db
+    python -m bench.baselines c --port 9003 --dsn postgresql://... --workers 2
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ from starlette.routing import Route
 
 from .baseline_runs import get_pipeline_run
 
-__all__ = ["bare_app", "minimal_app"]
+__all__ = [
+    "DEPLOYMENT_KEYS",
+    "HEALTH",
+    "ITEMS_SQL",
+    "PACKAGE_SQL",
+    "bare_app",
+    "deployment_document",
+    "minimal_app",
+]
 
 HEALTH = Route("/healthz", lambda _r: Response(b'{"status":"ok"}'), methods=["GET"])
 
@@ -46,11 +57,11 @@ def bare_app(bodies: dict[str, bytes]) -> Starlette:
     return Starlette(routes=[HEALTH, Route("/", api, methods=["GET", "POST"])])
 
 
-_PACKAGE = (
+PACKAGE_SQL = (
     "SELECT status, error_message, from_env, to_env, checking_status, create_time, handler_id,"
     " creator_id, execute_time, name, project_id FROM packages WHERE id = ?"
 )
-_ITEMS = (
+ITEMS_SQL = (
     "SELECT file_id, file_version, status FROM package_items WHERE package_id = ? ORDER BY file_id"
 )
 _WHERE = (
@@ -65,26 +76,32 @@ _PAGE = (
 )
 
 
+DEPLOYMENT_KEYS = ("Status", "ErrorMessage", "FromEnvironment", "ToEnvironment",
+                   "CheckingStatus", "CreateTime", "HandlerId", "CreatorId", "ExecuteTime",
+                   "Name")  # fmt: skip
+
+
+def deployment_document(row: Any, items: list[Any]) -> dict[str, Any]:
+    """GetDeployment's ``Data`` document from the package row and its item rows."""
+    return {
+        "Data": {
+            "Deployment": dict(zip(DEPLOYMENT_KEYS, row, strict=False)),
+            "DeployedItems": [{"FileId": f, "FileVersion": v, "Status": s} for f, v, s in items],
+        },
+        "Success": True,
+    }
+
+
 def minimal_app(db_path: str) -> Starlette:
     db = sqlite3.connect(db_path, check_same_thread=False)
     db.execute("PRAGMA cache_size=-65536")
 
     def get_deployment(form: dict[str, str]) -> dict[str, Any]:
-        row = db.execute(_PACKAGE, (int(form["DeploymentId"]),)).fetchone()
+        row = db.execute(PACKAGE_SQL, (int(form["DeploymentId"]),)).fetchone()
         if row is None or row[10] != int(form["ProjectId"]):
             return {"Code": "InvalidDeployment.NotFound"}
-        items = db.execute(_ITEMS, (int(form["DeploymentId"]),)).fetchall()
-        keys = ("Status", "ErrorMessage", "FromEnvironment", "ToEnvironment", "CheckingStatus",
-                "CreateTime", "HandlerId", "CreatorId", "ExecuteTime", "Name")  # fmt: skip
-        return {
-            "Data": {
-                "Deployment": dict(zip(keys, row, strict=False)),
-                "DeployedItems": [
-                    {"FileId": f, "FileVersion": v, "Status": s} for f, v, s in items
-                ],
-            },
-            "Success": True,
-        }
+        items = db.execute(ITEMS_SQL, (int(form["DeploymentId"]),)).fetchall()
+        return deployment_document(row, items)
 
     def list_deployments(form: dict[str, str]) -> dict[str, Any]:
         size, number = int(form.get("PageSize", "10")), int(form.get("PageNumber", "1"))
@@ -127,11 +144,18 @@ def minimal_app(db_path: str) -> Starlette:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="run one benchmark baseline")
-    parser.add_argument("kind", choices=["a", "b"])
+    parser.add_argument("kind", choices=["a", "b", "c"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--bodies", help="(a) JSON file: action -> response body text")
     parser.add_argument("--db", help="(b) SQLite database file")
+    parser.add_argument("--dsn", help="(c) PostgreSQL connection string")
+    parser.add_argument("--workers", type=int, default=2, help="(c) processes")
     args = parser.parse_args(argv)
+    if args.kind == "c":
+        from .baseline_pg import serve
+
+        serve(args.dsn, args.port, args.workers)
+        return
     if args.kind == "a":
         with open(args.bodies) as fh:
             bodies = {k: v.encode() for k, v in json.load(fh).items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +65,9 @@ class _Conn:
 
 
 async def _client(
-    n: int, port: int, project_id: int, deadline: float, poll: float, out: LifecycleResult
-) -> None:
+    n: int, port: int, project_id: int, deadline: float, poll: float, out: LifecycleResult,
+    tag: str,
+) -> None:  # fmt: skip
     conn = _Conn(port)
     i = 0
     while time.perf_counter() < deadline:
@@ -73,7 +75,7 @@ async def _client(
         try:
             fid = (
                 await conn.call(
-                    "CreateFile", ProjectId=project_id, FileName=f"lc_{os.getpid()}_{n}_{i}",
+                    "CreateFile", ProjectId=project_id, FileName=f"lc_{tag}_{n}_{i}",
                     FileType=10, Content="SELECT 1;",
                     FileFolderPath="Business Flow/bench/MaxCompute",
                     CreateFolderIfNotExists="true",
@@ -105,8 +107,9 @@ async def _run(port: int, project_id: int, clients: int, seconds: float, poll: f
     out = LifecycleResult(clients, seconds, 0, 0, 0)
     started = time.perf_counter()
     deadline = started + seconds
+    tag = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"  # file names unique to this run
     await asyncio.gather(
-        *(_client(n, port, project_id, deadline, poll, out) for n in range(clients))
+        *(_client(n, port, project_id, deadline, poll, out, tag) for n in range(clients))
     )
     out.seconds = time.perf_counter() - started
     return out

@@ -3,7 +3,8 @@
 ::
 
     sign N requests (ACS3-HMAC-SHA256, unique nonce, timestamp = now)  ── before the run
-        (2020: POST form body; 2024 reads: GET, parameters in the signed query, empty body)
+        (2020: POST form body; 2024 reads: GET, parameters in the signed query, empty body;
+         2024 legacy lists: POST form body)
         └─▶ one request a line (CRLF written as TAB) ─▶ wrk -t1 -cC -dD -s replay.lua
                                                        └─ fallback: asyncio raw sockets
         ◀── JSON: requests, seconds, rps, p50/p90/p99 ms, non-2xx, socket errors
@@ -43,6 +44,7 @@ __all__ = [
     "run_load",
     "sign_acs3",
     "sign_v1",
+    "signed",
     "temp_batch",
     "write_batch",
     "wrk_available",
@@ -149,20 +151,33 @@ def raw_request(
     return f"{method} {target} HTTP/1.1\r\n{head}\r\n".encode() + body
 
 
+def signed(
+    host: str, action: str, params: dict[str, str], signer: str = "acs3"
+) -> tuple[str, str, dict[str, str], bytes]:
+    """Method, target, headers and body of one request signed now. ``signer``: ``acs3``
+    (2020 POST form), ``v1``, ``get2024`` (2024 GET, query only) or ``post2024`` (2024 POST
+    form, as the Tea SDK sends ListDeploymentPackages)."""
+    if signer == "get2024":
+        target, headers, body = get_2024(host, action, params)
+        return "GET", target, headers, body
+    if signer == "post2024":
+        target, headers, body = acs3("POST", host, action, {}, params, V2024)
+        return "POST", target, headers, body
+    sign = sign_acs3 if signer == "acs3" else sign_v1
+    headers, body = sign(host, action, params)
+    return "POST", "/", headers, body
+
+
 def write_batch(
     path: Path, host: str, requests: Iterable[tuple[str, dict[str, str]]], signer: str = "acs3"
 ) -> int:
     """Sign every ``(action, params)`` now and write them one a line; returns the count.
-    ``signer``: ``acs3`` (2020 POST form), ``v1`` or ``get2024`` (2024 GET, query only)."""
+    ``signer`` as in :func:`signed`."""
     count = 0
     with path.open("wb") as fh:
         for action, params in requests:
-            if signer == "get2024":
-                target, headers, body = get_2024(host, action, params)
-                raw = raw_request(headers, body, "GET", target)
-            else:
-                sign = sign_acs3 if signer == "acs3" else sign_v1
-                raw = raw_request(*sign(host, action, params))
+            method, target, headers, body = signed(host, action, params, signer)
+            raw = raw_request(headers, body, method, target)
             fh.write(raw.replace(b"\r\n", b"\t") + b"\n")
             count += 1
     return count

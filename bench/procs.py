@@ -1,12 +1,19 @@
 """Server processes for the benchmark: the subject (``openworks serve``) and the baselines.
 
-Each server is one child process on a free loopback port, logging to a file; ``Proc.rss``
-reads the resident set from ``/proc``. Only processes started here are ever stopped.
+Each server is one child process on a free loopback port, logging to a file (with
+``--workers N`` that child supervises N API processes of its own); ``Proc.rss_mb`` reads
+the resident set from ``/proc``, ``Proc.cpu_seconds`` sums the CPU of the whole process tree::
+
+    /proc/<pid>/stat of the child ─┬─ utime + stime
+                                   └─ + every descendant's (found by its ppid), alive now
+
+Only processes started here are ever stopped.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,11 +50,25 @@ class Proc:
         return 0.0
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the process (all its threads) has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the process and its live descendants (all their threads)
+        have used so far: a ``serve --workers N`` supervisor and its API processes."""
+        ticks = 0
+        for pid in _tree(self.process.pid):
+            try:
+                fields = _stat(pid)
+            except OSError:  # exited between the listing and the read
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def pids(self) -> list[int]:
+        """The process and its live descendants."""
+        return _tree(self.process.pid)
 
     def stop(self) -> None:
+        """Terminate the process; descendants it leaves behind (``--workers`` processes of
+        a supervisor that died first) are terminated too, each checked by its start time."""
+        children = [(pid, _started(pid)) for pid in self.pids() if pid != self.process.pid]
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -55,6 +76,45 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        deadline = time.monotonic() + 10
+        for pid, started in children:
+            while started is not None and _started(pid) == started:
+                sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    break
+                time.sleep(0.1)
+
+
+def _started(pid: int) -> str | None:
+    try:
+        return _stat(pid)[19]  # starttime: tells a reused pid from ours
+    except (OSError, IndexError):
+        return None
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ppid = int(_stat(int(entry))[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
 
 
 def wait_healthy(proc: Proc, timeout: float = 60, interval: float = 0.005) -> float:
@@ -100,11 +160,20 @@ def start_subject(
     return proc
 
 
-def start_baseline(workdir: Path, kind: str, *, bodies: Path | None = None,
-                   db: str | None = None) -> Proc:  # fmt: skip
+def start_baseline(
+    workdir: Path, kind: str, *, bodies: Path | None = None, db: str | None = None,
+    dsn: str | None = None, workers: int = 2,
+) -> Proc:  # fmt: skip
+    """Baseline (a) on ``bodies``, (b) on the SQLite file ``db``, or (c) on the PostgreSQL
+    ``dsn`` as ``workers`` processes (bench/baselines.py)."""
     port = free_port()
     args = [sys.executable, "-m", "bench.baselines", kind, "--port", str(port)]
-    args += ["--bodies", str(bodies)] if kind == "a" else ["--db", str(db)]
+    if kind == "a":
+        args += ["--bodies", str(bodies)]
+    elif kind == "b":
+        args += ["--db", str(db)]
+    else:
+        args += ["--dsn", str(dsn), "--workers", str(workers)]
     env = _env(workdir)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     proc = _spawn(f"baseline-{kind}", args, workdir, port, env)

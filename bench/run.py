@@ -1,14 +1,20 @@
 """Run the whole benchmark suite and print a compact results table.
 
-    python -m bench [--quick] [--packages N] [--seconds S] [--rounds R] [--only 1,3,8,9,10]
+    python -m bench [--quick] [--packages N] [--seconds S] [--rounds R]
+                    [--only 1,2,3,4,5,6,7,8,9,10,11,12,13]
     python -m bench profile [--seconds S]       # py-spy under GetDeployment load
 
 Order of work::
 
-    seed (cached in --workdir) ─▶ per size: subject + baselines a, b up
+    seed (cached in --workdir, a pristine copy per size) ─▶ per size: subject + baselines a, b
         ─▶ 1/2 GetDeployment ─▶ 9 GetPipelineRun (2024 GET) ─▶ 3 ListDeployments p1, p100
-        ─▶ flatness ratios ─▶ 4/5 lifecycles + package latency ─▶ 10 2024 Online run loop
-        ─▶ 6 memory ─▶ 7 cold start ─▶ 8 PostgreSQL, 2 API processes
+        ─▶ flatness ratios ─▶ 11 four lists x filter kinds at both sizes, exact TotalCount
+        ─▶ working copy of the large database (the writing scenarios never touch the seed)
+        ─▶ 4/5 lifecycles + package latency ─▶ 10 2024 Online run loop
+        ─▶ 13 lifecycles + latency with `serve --workers 2` on SQLite
+        ─▶ 6 memory ─▶ 7 cold start
+        ─▶ PostgreSQL database seeded once: 8 GetDeployment, 2 API processes, vs baseline c
+           ─▶ 12 lifecycles + latency with `serve --workers 2` ─▶ dropped
         ─▶ table (stdout) + results.json
 """
 
@@ -18,20 +24,23 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
+import shutil
+import sqlite3
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from .lists import list_rows
+from .postgres import postgres
 from .procs import Proc, start_baseline, start_subject
 from .scenarios import Bench, Row
 from .scenarios2024 import GET_RUN, get_pipeline_run, run_loop_rows
 from .seed import Seeded, seed
+from .seed_shape import LAYOUT
 
-__all__ = ["ensure_seeded", "main"]
+__all__ = ["ALL", "ensure_seeded", "main", "working_copy"]
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+ALL = "1,2,3,4,5,6,7,8,9,10,11,12,13"
 
 
 def ensure_seeded(workdir: Path, n: int) -> Seeded:
@@ -39,13 +48,33 @@ def ensure_seeded(workdir: Path, n: int) -> Seeded:
     db, meta = workdir / f"packages-{n}.db", workdir / f"packages-{n}.json"
     if db.exists() and meta.exists():
         cached = Seeded(**json.loads(meta.read_text()))
-        if cached.runs == cached.packages:  # else seeded before mirror runs were: reseed
+        if cached.layout == LAYOUT:  # else seeded with another shape (or none): reseed
             return cached
     for leftover in workdir.glob(f"packages-{n}.db*"):
         leftover.unlink()
     seeded = seed(f"sqlite:///{db}", n)
     meta.write_text(json.dumps(asdict(seeded)))
     return seeded
+
+
+def working_copy(workdir: Path, s: Seeded) -> Seeded:
+    """A fresh copy of the seeded SQLite database (and of its server key file) for the
+    scenarios that write (lifecycles, run loop), so that the cached seed holds only seeded
+    rows (scenario 11 counts them)."""
+    src_path = Path(s.database_url.split("///", 1)[1])
+    dst_path = src_path.with_name(src_path.stem + ".work.db")
+    for leftover in workdir.glob(dst_path.name + "*"):
+        leftover.unlink()
+    src, dst = sqlite3.connect(src_path), sqlite3.connect(dst_path)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    key = src_path.with_name(src_path.name + ".key")  # the server key sealing its secrets
+    if key.exists():
+        shutil.copy2(key, dst_path.with_name(dst_path.name + ".key"))
+    return replace(s, database_url=f"sqlite:///{dst_path}")
 
 
 def _label(n: int) -> str:
@@ -122,44 +151,6 @@ def throughput(bench: Bench, sizes: list[Seeded], only: set[int]) -> None:
                               note=f"normalised by baseline a: {norm:.2f}"))  # fmt: skip
 
 
-def postgres(bench: Bench, n: int, small: Seeded) -> None:
-    import psycopg
-
-    name = f"bench_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    procs: list[Proc] = []
-    try:
-        s = seed(url, n)
-        help_text = subprocess.run(
-            [sys.executable, "-m", "openworks", "serve", "--help"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        if "--workers" in help_text:
-            procs.append(start_subject(bench.workdir, url, extra=("--workers", "2")))
-            how = "serve --workers 2"
-        else:
-            procs = [start_subject(bench.workdir, url, name=f"pg{i}") for i in range(2)]
-            how = "2 `openworks serve` processes on two ports (no --workers yet), loaded together"
-        a = start_baseline(bench.workdir, "a", bodies=bench.workdir / "bodies.json")
-        b = start_baseline(bench.workdir, "b", db=small.database_url.split("///", 1)[1])
-        try:
-            summary = bench.compare(f"pg-get-{n}", procs, a, b, bench.get_deployment(s))
-        finally:
-            a.stop()
-            b.stop()
-        bench.throughput_rows(f"8 GetDeployment, PostgreSQL {_label(n)} pkgs, 2 procs", summary)
-        bench.rows[-2].note += f"; {how}; seeded in {s.seconds:.0f}s"
-    finally:
-        for p in procs:
-            p.stop()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def _fmt(v: float | None, digits: int = 2) -> str:
     if v is None:
         return ""
@@ -167,11 +158,11 @@ def _fmt(v: float | None, digits: int = 2) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["scenario", "metric", "value", "unit", "x a", "x b", "target", "met", "note"]
+    head = ["scenario", "metric", "value", "unit", "x a", "x b", "x c", "target", "met", "note"]
     met = {None: "", True: "yes", False: "NO"}
     body = [
-        [r.scenario, r.metric, _fmt(r.value), r.unit, _fmt(r.vs_a), _fmt(r.vs_b), r.target,
-         met[r.met], r.note]
+        [r.scenario, r.metric, _fmt(r.value), r.unit, _fmt(r.vs_a), _fmt(r.vs_b),
+         _fmt(r.vs_c), r.target, met[r.met], r.note]
         for r in rows
     ]  # fmt: skip
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=False)]
@@ -191,8 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="per load run (default 3 quick, 10 full)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 2 quick, 3 full)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10", help="scenario numbers")
-    parser.add_argument("--clients", type=int, default=16, help="scenarios 4 and 10")
+    parser.add_argument("--only", default=ALL, help=f"scenario numbers (default {ALL})")
+    parser.add_argument("--clients", type=int, default=16, help="scenarios 4, 10, 12, 13")
+    parser.add_argument("--list-seconds", type=float,
+                        help="scenario 11, per load run (default 2 quick, 3 full)")  # fmt: skip
     parser.add_argument("--workdir", default="/tmp/ow-bench")
     parser.add_argument("--out", help="profile output prefix (profile command)")
     parser.add_argument("--gil", action="store_true", help="profile: only the GIL holder")
@@ -219,17 +212,30 @@ def main(argv: list[str] | None = None) -> None:
     if only & {1, 2, 3, 9}:
         throughput(bench, [large, small], only)
     save(bench)
+    if 11 in only:
+        list_rows(bench, large, small, args.list_seconds or (2 if quick else 3))
+    save(bench)
+    lifecycle_seconds = 10 if quick else 30
+    work = working_copy(workdir, large) if only & {4, 5, 10, 13} else large
     if only & {4, 5}:
-        subject = start_subject(workdir, large.database_url)
+        subject = start_subject(workdir, work.database_url)
         try:
-            bench.lifecycle(subject, large, 10 if quick else 30, args.clients)
+            bench.lifecycle(subject, work, lifecycle_seconds, args.clients)
         finally:
             subject.stop()
     save(bench)
     if 10 in only:
-        subject = start_subject(workdir, large.database_url)
+        subject = start_subject(workdir, work.database_url)
         try:
-            run_loop_rows(bench, subject, large, 10 if quick else 30, args.clients)
+            run_loop_rows(bench, subject, work, lifecycle_seconds, args.clients)
+        finally:
+            subject.stop()
+    save(bench)
+    if 13 in only:
+        subject = start_subject(workdir, work.database_url, extra=("--workers", "2"))
+        try:
+            bench.lifecycle(subject, work, lifecycle_seconds, args.clients, number="13",
+                            where="SQLite, serve --workers 2", latency="13")  # fmt: skip
         finally:
             subject.stop()
     save(bench)
@@ -240,8 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     if 7 in only:
         bench.cold_start(large, workdir / "bodies.json")
     save(bench)
-    if 8 in only:
-        postgres(bench, args.pg_packages or (100_000 if quick else args.packages), small)
+    if only & {8, 12}:
+        n = args.pg_packages or (100_000 if quick else args.packages)
+        postgres(bench, n, small, only, lifecycle_seconds, args.clients)
     out = save(bench)
     print(table(bench.rows))
     print(f"bench: done in {time.perf_counter() - started:.0f}s; raw results in {out}")

@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,14 +121,15 @@ async def _one_run(conn: _Conn, project: str, name: str, poll: float, out: RunLo
 
 
 async def _client(
-    n: int, port: int, project: str, deadline: float, poll: float, out: RunLoopResult
-) -> None:
+    n: int, port: int, project: str, deadline: float, poll: float, out: RunLoopResult,
+    tag: str,
+) -> None:  # fmt: skip
     conn = _Conn(port)
     i = 0
     while time.perf_counter() < deadline:
         i += 1
         try:
-            await _one_run(conn, project, f"rl_{os.getpid()}_{n}_{i}", poll, out)
+            await _one_run(conn, project, f"rl_{tag}_{n}_{i}", poll, out)
         except (RuntimeError, KeyError, OSError, asyncio.IncompleteReadError) as err:
             out.failures += 1
             if out.failures <= 3:
@@ -144,7 +146,10 @@ async def _run(port: int, project: str, clients: int, seconds: float, poll: floa
     out = RunLoopResult(clients, seconds)
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_client(n, port, project, deadline, poll, out) for n in range(clients)))
+    tag = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"  # file names unique to this run
+    await asyncio.gather(
+        *(_client(n, port, project, deadline, poll, out, tag) for n in range(clients))
+    )
     out.seconds = time.perf_counter() - started
     return out
 

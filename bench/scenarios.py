@@ -45,6 +45,7 @@ class Row:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    vs_c: float | None = None  # baseline (c), PostgreSQL scenarios
 
 
 @dataclass
@@ -79,9 +80,11 @@ class Bench:
         return path
 
     def capture_bodies(
-        self, subject: Proc, makers: dict[str, Maker], gets: frozenset[str] = frozenset()
-    ) -> Path:
-        """Answers of the subject for baseline (a); actions in ``gets`` are 2024 GETs."""
+        self, subject: Proc, makers: dict[str, Maker], gets: frozenset[str] = frozenset(),
+        out: str = "bodies.json",
+    ) -> Path:  # fmt: skip
+        """Answers of the subject for baseline (a), written to ``<workdir>/<out>``; actions
+        in ``gets`` are 2024 GETs."""
         bodies = {}
         for action, make in makers.items():
             if action in gets:
@@ -92,16 +95,17 @@ class Bench:
             if status != 200:
                 raise RuntimeError(f"{action}: {status} {body[:300]!r}")
             bodies[action] = body.decode()
-        path = self.workdir / "bodies.json"
+        path = self.workdir / out
         path.write_text(json.dumps(bodies))
         return path
 
     def load(
         self, proc: Proc, make: Maker, seconds: float | None = None, conns: int | None = None,
-        signer: str = "acs3",
+        signer: str = "acs3", rate: float | None = None,
     ) -> Result:  # fmt: skip
+        """One load run; the batch holds ``rate`` (default ``rate_cap``) requests a second."""
         secs = seconds or self.seconds
-        path = self.batch(make, int(self.rate_cap * secs) + 100, signer)
+        path = self.batch(make, int((rate or self.rate_cap) * secs) + 100, signer)
         try:
             cpu = proc.cpu_seconds()
             result = run_load(proc.port, path, secs, conns or self.connections)
@@ -114,29 +118,32 @@ class Bench:
     def compare(
         self, scenario: str, subjects: list[Proc], a: Proc, b: Proc, make: Maker,
         seconds: float | None = None, conns: int | None = None, signer: str = "acs3",
+        c: Proc | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Interleaved rounds; ``subjects`` with more than one process are loaded together;
-        ``signer`` as in :func:`bench.load.write_batch`."""
-        runs: dict[str, list[Result]] = {"a": [], "b": [], "subject": []}
-        order = ["a", "b", "subject"]
+        ``signer`` as in :func:`bench.load.write_batch`; baseline ``c`` joins the rounds
+        when given (``ratio_c`` in the summary)."""
+        procs = {"a": a, "b": b, **({"c": c} if c is not None else {})}
+        order = [*procs, "subject"]
+        runs: dict[str, list[Result]] = {k: [] for k in order}
         for r in range(self.rounds):
-            for who in order[r % 3 :] + order[: r % 3]:
+            k = r % len(order)
+            for who in order[k:] + order[:k]:
                 if who == "subject" and len(subjects) > 1:
                     runs[who].append(self._load_all(subjects, make, signer))
                 else:
-                    proc = {"a": a, "b": b, "subject": subjects[0]}[who]
+                    proc = procs.get(who, subjects[0])
                     runs[who].append(self.load(proc, make, seconds, conns, signer))
         rps = {k: statistics.median(x.rps for x in v) for k, v in runs.items()}
-        ratio_a = statistics.median(
-            s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs["a"], strict=True)
-        )
-        ratio_b = statistics.median(
-            s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs["b"], strict=True)
-        )
+        ratios = {
+            f"ratio_{k}": statistics.median(
+                s.rps / max(x.rps, 1e-9) for s, x in zip(runs["subject"], runs[k], strict=True)
+            )
+            for k in procs
+        }
         summary = {
             "rps": rps,
-            "ratio_a": ratio_a,
-            "ratio_b": ratio_b,
+            **ratios,
             "p50_ms": statistics.median(x.p50_ms for x in runs["subject"]),
             "p99_ms": statistics.median(x.p99_ms for x in runs["subject"]),
             "b_p99_ms": statistics.median(x.p99_ms for x in runs["b"]),
@@ -146,6 +153,8 @@ class Bench:
             },
             "runs": {k: [vars(x) for x in v] for k, v in runs.items()},
         }
+        if c is not None:
+            summary["c_p99_ms"] = statistics.median(x.p99_ms for x in runs["c"])
         self.raw[scenario] = summary
         return summary
 
@@ -184,9 +193,12 @@ class Bench:
                         met: bool | None = None) -> None:  # fmt: skip
         rps = summary["rps"]
         cpu = summary["cpu_us"]
+        extra = [k for k in ("c",) if k in rps]
         note = (
-            f"a={rps['a']:.0f}/s b={rps['b']:.0f}/s; server CPU/req: subject "
-            f"{cpu['subject']:.0f} us, a {cpu['a']:.0f} us, b {cpu['b']:.0f} us"
+            f"a={rps['a']:.0f}/s b={rps['b']:.0f}/s"
+            + "".join(f" {k}={rps[k]:.0f}/s" for k in extra)
+            + f"; server CPU/req: subject {cpu['subject']:.0f} us, a {cpu['a']:.0f} us, "
+            f"b {cpu['b']:.0f} us" + "".join(f", {k} {cpu[k]:.0f} us" for k in extra)
         )
         if summary["errors"]:
             note += f"; {summary['errors']} subject errors"
@@ -201,46 +213,49 @@ class Bench:
                 target,
                 met,
                 note,
+                vs_c=summary.get("ratio_c"),
             )
         )
+        tail = f"; c p99 {summary['c_p99_ms']:.1f} ms" if "c_p99_ms" in summary else ""
         self.rows.append(Row(scenario, "p50 / p99 latency",
                              summary["p99_ms"], "ms (p99)",
                              note=f"p50 {summary['p50_ms']:.1f} ms; b p99 "
-                                  f"{summary['b_p99_ms']:.1f} ms"))  # fmt: skip
+                                  f"{summary['b_p99_ms']:.1f} ms{tail}"))  # fmt: skip
 
     # -- scenarios 4-7 -------------------------------------------------------------------
-    def lifecycle(self, subject: Proc, s: Seeded, seconds: float, clients: int = 16) -> None:
+    def lifecycle(
+        self, subject: Proc, s: Seeded, seconds: float, clients: int = 16, *,
+        number: str = "4", where: str = "SQLite", latency: str = "5", target: float = 200,
+    ) -> None:  # fmt: skip
+        """Rows ``<number> lifecycle`` (lifecycles/s against ``target``) and ``<latency>
+        package latency`` (p50, p99) of one lifecycle run; the server's CPU is that of its
+        whole process tree (``serve --workers N`` included)."""
+        procs = len(subject.pids())
         cpu = subject.cpu_seconds()
         res = run_lifecycles(subject.port, s.project_id, clients=clients, seconds=seconds)
-        cpu = subject.cpu_seconds() - cpu  # server CPU: API threads, event loop and worker
+        cpu = subject.cpu_seconds() - cpu  # server CPU: API threads, event loops and workers
         per_lifecycle_ms = cpu / max(res.lifecycles, 1) * 1000
-        self.raw["lifecycle"] = {
+        self.raw[f"lifecycle-{number}"] = {
             "lifecycles": res.lifecycles, "seconds": res.seconds, "calls": res.calls,
             "failures": res.failures, "per_second": res.per_second,
             "latency_p50_ms": res.pct(0.5), "latency_p99_ms": res.pct(0.99),
             "server_cpu_seconds": cpu, "server_cpu_ms_per_lifecycle": per_lifecycle_ms,
+            "server_processes": procs,
         }  # fmt: skip
         per_s = res.per_second
-        self.rows.append(Row(f"4 lifecycle, {clients} clients, SQLite", "lifecycles/s", per_s, "/s",
-                             target=">= 200", met=per_s >= 200,
+        ok = per_s >= target
+        self.rows.append(Row(f"{number} lifecycle, {clients} clients, {where}", "lifecycles/s",
+                             per_s, "/s", target=f">= {target:.0f}", met=ok,
                              note=f"{res.calls / res.seconds:.0f} calls/s, "
                                   f"{res.failures} failures, server CPU "
                                   f"{per_lifecycle_ms:.1f} ms a lifecycle "
-                                  f"({cpu / res.seconds * 100:.0f} % of a core)"))  # fmt: skip
+                                  f"({cpu / res.seconds * 100:.0f} % of a core, "
+                                  f"{procs} server process(es))"))  # fmt: skip
         p50, p99 = res.pct(0.5), res.pct(0.99)
-        self.rows.append(
-            Row(
-                "5 package latency",
-                "p50",
-                p50,
-                "ms",
-                target="<= 20",
-                met=p50 <= 20,
-                note=f"{len(res.latencies_ms)} packages",
-            )
-        )
-        self.rows.append(Row("5 package latency", "p99", p99, "ms", target="<= 100",
-                             met=p99 <= 100))  # fmt: skip
+        scenario = f"{latency} package latency" + ("" if latency == "5" else f", {where}")
+        self.rows.append(Row(scenario, "p50", p50, "ms", target="<= 20", met=p50 <= 20,
+                             note=f"{len(res.latencies_ms)} packages"))  # fmt: skip
+        self.rows.append(Row(scenario, "p99", p99, "ms", target="<= 100", met=p99 <= 100))
 
     def memory(
         self, s: Seeded, total_requests: int, t1: float, t2: float, chunk: float = 20.0,

@@ -1,19 +1,26 @@
-"""Seed a benchmark database: one workspace with N packages, their items, files, versions and
-the packages' mirror pipeline runs (2024-05-18).
+"""Seed a benchmark database: one workspace with N packages, their items, N files with a
+version each, and the packages' mirror pipeline runs (2024-05-18).
 
-Rows go in through the store layer's schema (SQLAlchemy Core bulk ``executemany`` against
-``openworks.store.schema`` after ``openworks.store.migrate``), not through the API::
+Rows go in through the store layer's schema (tables of ``openworks.store.schema`` after
+``openworks.store.migrate``, written in bulk by bench/seed_write.py: one executemany on
+SQLite, COPY on PostgreSQL, triggers firing row by row), not through the API::
 
     migrate ─▶ root account + a second user ─▶ workspace (SqlTx.insert_project)
-        ─▶ files + version 1 (N/10) ─▶ packages (N) + one item + one mirror run each
+        ─▶ files + version 1 (N), in batches
+        ─▶ packages (N) + one item (package k ships file k) + one mirror run each
            (bench/seed_runs.py), in batches
-        ─▶ PostgreSQL: move the id sequences past the explicit ids
+        ─▶ PostgreSQL: move the id sequences past the explicit ids ─▶ ANALYZE
 
-Package shape (chosen so ListDeployments filters match a large share at every size):
-status 1 SUCCESS for 95 % (2 FAILED otherwise), creator the root user for 90 %, every name
-contains ``table``; create times increase with the id. No package is READY, so the worker
-stays idle. Every package has its mirror run, as SubmitFile / DeployFile would have
-made it. A JSON sidecar (``<db>.json`` for SQLite) records what was seeded.
+Row shapes follow bench/seed_shape.py (layout 3): package Status 1 SUCCESS for 95 % (2
+FAILED otherwise), creator the root user for 90 % (the second user otherwise), independently;
+every package name contains ``table`` (so scenario 3's filter, Status 1 + ``table`` + root,
+matches 85.5 % at every size), 85 % of names ``daily`` and 0.1 % ``needle`` (the list
+scenario's keywords); file ``k`` has package ``k``'s name tokens, its creator as owner, and
+where the package failed type 6 (Shell) and CommitStatus 0 (changed since its commit), else
+type 10 and CommitStatus 1. Create times increase with the id. No
+package is READY, so the worker stays idle. Every package has its mirror run, as SubmitFile
+/ DeployFile would have made it. A JSON sidecar (``<db>.json`` for SQLite) records what was
+seeded.
 
     python -m bench.seed --packages 1000000 --database-url sqlite:////tmp/ow-bench/1m.db
 """
@@ -39,6 +46,8 @@ from openworks.store.schema import file_versions, files, package_items, packages
 from openworks.store.schema_pipeline import pipeline_runs
 
 from .seed_runs import run_id, run_row
+from .seed_shape import LAYOUT, failed, other, tag
+from .seed_write import bulk_insert
 
 __all__ = ["OTHER_USER", "Seeded", "seed"]
 
@@ -59,6 +68,7 @@ class Seeded:
     files: int
     seconds: float
     runs: int = 0  # mirror pipeline runs (one a package); 0: seeded before runs were
+    layout: int = 0  # bench/seed_shape.py LAYOUT it was seeded with; 0: before layouts
 
 
 def _batches(start: int, stop: int, size: int = BATCH) -> Iterator[range]:
@@ -84,6 +94,7 @@ def _write(engine: Engine) -> Connection:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         raw.execute("PRAGMA synchronous=OFF")  # a throwaway load: durability is not needed
+        raw.execute("PRAGMA cache_size=-262144")  # 256 MB: the indexes' pages stay in memory
     return conn
 
 
@@ -93,7 +104,7 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
     migrate(engine)
     ensure_account(engine, DEFAULT_ACCOUNT_ID)
     now = int(time.time() * 1000)
-    n_files = max(1, n_packages // 10)
+    n_files = n_packages
     conn = _write(engine)
     try:
         with conn.begin():
@@ -117,20 +128,21 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
         t0 = now - n_packages * 1000  # one package a second, ending now
         for ids in _batches(first_file, first_file + n_files):
             with conn.begin():
-                conn.execute(insert(files), [_file_row(i, project_id, t0) for i in ids])
-                conn.execute(insert(file_versions), [_version_row(i, t0) for i in ids])
+                rows = [_file_row(i, i - first_file, project_id, t0) for i in ids]
+                bulk_insert(conn, files, rows)
+                bulk_insert(conn, file_versions, [_version_row(r) for r in rows])
         for ids in _batches(first_package, first_package + n_packages):
             rows = [_package_row(i, i - first_package, project_id, first_file, n_files, t0)
                     for i in ids]  # fmt: skip
             file_of = {i: first_file + (i - first_package) % n_files for i in ids}
             with conn.begin():
-                conn.execute(insert(packages), rows)
-                conn.execute(
-                    insert(package_items),
+                bulk_insert(conn, packages, rows)
+                bulk_insert(
+                    conn, package_items,
                     [{"package_id": i, "file_id": file_of[i], "file_version": 1, "status": 1}
                      for i in ids],
                 )  # fmt: skip
-                conn.execute(insert(pipeline_runs), [run_row(r, file_of[r["id"]]) for r in rows])
+                bulk_insert(conn, pipeline_runs, [run_row(r, file_of[r["id"]]) for r in rows])
             if log:
                 done = ids.stop - first_package
                 print(f"seed: {done}/{n_packages} packages", file=sys.stderr, end="\r")
@@ -155,33 +167,34 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
         project_identifier=identifier, first_package_id=first_package,
         last_package_id=first_package + n_packages - 1, first_file_id=first_file,
         files=n_files, seconds=round(time.perf_counter() - started, 2), runs=n_packages,
+        layout=LAYOUT,
     )  # fmt: skip
     if log:
         print(f"seed: {n_packages} packages in {seeded.seconds:.1f}s", file=sys.stderr)
     return seeded
 
 
-def _file_row(i: int, project_id: int, t0: int) -> dict[str, Any]:
-    name = f"ods_table_{i}"
+def _file_row(i: int, k: int, project_id: int, t0: int) -> dict[str, Any]:
+    name = f"ods_table_{i}_{tag(k)}"
+    owner = OTHER_USER if other(k) else DEFAULT_ACCOUNT_ID
     return {
-        "id": i, "project_id": project_id, "name": name, "name_key": name, "file_type": 10,
-        "content": f"SELECT {i};", "folder_path": "Business Flow/bench/MaxCompute",
-        "description": "", "owner": DEFAULT_ACCOUNT_ID, "config": "{}", "commit_status": 0,
-        "current_version": 1, "node_id": 700_000_000_000 + i, "deleted_status": "NORMAL",
-        "use_type": "NORMAL", "auto_parsing": False, "create_user": DEFAULT_ACCOUNT_ID,
-        "create_time": t0, "last_edit_user": DEFAULT_ACCOUNT_ID, "last_edit_time": t0,
-        "prod_version": 1,
+        "id": i, "project_id": project_id, "name": name, "name_key": name,
+        "file_type": 6 if failed(k) else 10, "content": f"SELECT {i};",
+        "folder_path": "Business Flow/bench/MaxCompute", "description": "", "owner": owner,
+        "config": "{}", "commit_status": 0 if failed(k) else 1, "current_version": 1,
+        "node_id": 700_000_000_000 + i, "deleted_status": "NORMAL", "use_type": "NORMAL",
+        "auto_parsing": False, "create_user": owner, "create_time": t0,
+        "last_edit_user": owner, "last_edit_time": t0, "prod_version": 1,
     }  # fmt: skip
 
 
-def _version_row(i: int, t0: int) -> dict[str, Any]:
+def _version_row(f: dict[str, Any]) -> dict[str, Any]:
     return {
-        "file_id": i, "version": 1, "change_type": "CREATE", "status": "DEPLOYED",
-        "comment": "", "commit_time": t0, "commit_user": DEFAULT_ACCOUNT_ID,
-        "name": f"ods_table_{i}", "file_type": 10, "content": f"SELECT {i};",
-        "folder_path": "Business Flow/bench/MaxCompute", "owner": DEFAULT_ACCOUNT_ID,
-        "description": "", "config": "{}", "node_id": 700_000_000_000 + i,
-        "use_type": "NORMAL", "package_id": None,
+        "file_id": f["id"], "version": 1, "change_type": "CREATE", "status": "DEPLOYED",
+        "comment": "", "commit_time": f["create_time"], "commit_user": f["owner"],
+        "name": f["name"], "file_type": f["file_type"], "content": f["content"],
+        "folder_path": f["folder_path"], "owner": f["owner"], "description": "",
+        "config": "{}", "node_id": f["node_id"], "use_type": "NORMAL", "package_id": None,
     }  # fmt: skip
 
 
@@ -189,17 +202,17 @@ def _package_row(
     pid: int, k: int, project_id: int, first_file: int, n_files: int, t0: int
 ) -> dict[str, Any]:
     created = t0 + k * 1000
-    failed = k % 20 == 7
-    creator = OTHER_USER if k % 10 == 3 else DEFAULT_ACCOUNT_ID
+    bad = failed(k)
+    creator = OTHER_USER if other(k) else DEFAULT_ACCOUNT_ID
     day = time.strftime("%Y-%m-%d", time.gmtime(created / 1000))
     deploy = k % 2 == 1
     return {
         "id": pid, "project_id": project_id,
-        "name": f"ods_table_{first_file + k % n_files}-{day}_{creator}",
-        "status": 2 if failed else 1, "from_env": 1 if deploy else 0,
+        "name": f"ods_table_{first_file + k % n_files}_{tag(k)}-{day}_{creator}",
+        "status": 2 if bad else 1, "from_env": 1 if deploy else 0,
         "to_env": 2 if deploy else 1, "checking_status": None, "creator_id": creator,
         "handler_id": creator, "create_time": created, "execute_time": created + 40,
-        "error_message": "bench: seeded failure" if failed else None, "comment": "",
+        "error_message": "bench: seeded failure" if bad else None, "comment": "",
         "hold": None, "run_id": run_id(pid),
     }  # fmt: skip
 
