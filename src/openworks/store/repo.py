@@ -39,6 +39,7 @@ from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
 from .hot import HotRead
+from .list_counts import counted, fts_candidates, page_of_few
 from .repo_blobs import BlobGrantsRepo
 from .repo_checks import SqlCheckStore
 from .repo_cross import SqlCrossStore
@@ -59,6 +60,7 @@ from .schema import (
     projects,
     users,
 )
+from .schema_counts import file_counts, package_counts
 from .secrets import SecretBox
 
 __all__ = ["SqlStore", "SqlTx"]
@@ -366,6 +368,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
 
     def list_files(self, project_id: int, flt: FileFilter, page: Page) -> tuple[list[File], int]:
         cond = [files.c.project_id == project_id, files.c.deleted_status == "NORMAL"]
+        keys = {"owner": flt.owner or None, "commit_status": flt.commit_status}
+        among = None
         if flt.folder_path:
             path = flt.folder_path.rstrip("/")
             cond.append(
@@ -375,7 +379,13 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
                 )
             )
         if flt.keyword:
-            cond.append(files.c.name_key.like(_like(flt.keyword.lower()), escape="\\"))
+            keyword = flt.keyword.lower()
+            cond.append(files.c.name_key.like(_like(keyword), escape="\\"))
+            among = fts_candidates(
+                self.conn, files, keyword, lambda: counted(self.conn, file_counts, project_id, keys)
+            )
+            if among is not None:
+                cond.append(among)
         if flt.exact_name:
             cond.append(files.c.name_key == flt.exact_name.lower())
         if flt.file_ids is not None:
@@ -393,7 +403,15 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         if flt.commit_status is not None:
             cond.append(files.c.commit_status == flt.commit_status)
         where = and_(*cond)
-        total = self.conn.execute(select(func.count()).select_from(files).where(where)).scalar_one()
+        if among is not None:  # a few FTS candidates: ids once, then the page's rows
+            few, total = page_of_few(self.conn, files, where, [files.c.id], page)
+            return [_file(r) for r in few], total
+        if len(cond) == 2 + sum(v is not None for v in keys.values()):  # only counted keys
+            total = counted(self.conn, file_counts, project_id, keys)
+        else:
+            total = self.conn.execute(
+                select(func.count()).select_from(files).where(where)
+            ).scalar_one()
         stmt = select(files).where(where).order_by(files.c.id).limit(page.size).offset(page.offset)
         return [_file(r) for r in self.conn.execute(stmt)], int(total)
 
@@ -510,12 +528,23 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         self, project_id: int, flt: DeploymentFilter, page: Page
     ) -> tuple[list[Package], int]:
         cond = [packages.c.project_id == project_id]
+        keys = {"status": flt.status, "creator_id": flt.creator or None}
+        among = None
+        order = [packages.c.create_time.desc(), packages.c.id.desc()]
         if flt.creator:
             cond.append(packages.c.creator_id == flt.creator)
         if flt.executor:
             cond.append(packages.c.handler_id == flt.executor)
         if flt.keyword:
             cond.append(packages.c.name.like(_like(flt.keyword), escape="\\"))
+            among = fts_candidates(
+                self.conn,
+                packages,
+                flt.keyword,
+                lambda: counted(self.conn, package_counts, project_id, keys),
+            )
+            if among is not None:
+                cond.append(among)
         if flt.status is not None:
             cond.append(packages.c.status == flt.status)
         if flt.end_create_time is not None:
@@ -523,16 +552,16 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         if flt.end_execute_time is not None:
             cond.append(packages.c.execute_time <= flt.end_execute_time)
         where = and_(*cond)
-        total = self.conn.execute(
-            select(func.count()).select_from(packages).where(where)
-        ).scalar_one()
-        stmt = (
-            select(packages)
-            .where(where)
-            .order_by(packages.c.create_time.desc(), packages.c.id.desc())
-            .limit(page.size)
-            .offset(page.offset)
-        )
+        if among is not None:  # a few FTS candidates: ids once, then the page's rows
+            few, total = page_of_few(self.conn, packages, where, order, page)
+            return [_package(r, []) for r in few], total
+        if len(cond) == 1 + sum(v is not None for v in keys.values()):  # only counted keys
+            total = counted(self.conn, package_counts, project_id, keys)
+        else:
+            total = self.conn.execute(
+                select(func.count()).select_from(packages).where(where)
+            ).scalar_one()
+        stmt = select(packages).where(where).order_by(*order).limit(page.size).offset(page.offset)
         rows = list(self.conn.execute(stmt))
         return [_package(r, []) for r in rows], int(total)
 

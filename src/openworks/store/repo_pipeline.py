@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from openworks.core.model import Page, PipelineRun, RunStage
 
 from .hot import HotRead
+from .list_counts import counted
+from .schema_counts import pipeline_run_counts
 from .schema_pipeline import pipeline_runs
 
 __all__ = ["SqlRunStore"]
@@ -128,9 +130,13 @@ class SqlRunStore:
             cond.append(pipeline_runs.c.object_id == object_id)
         if status is not None:
             cond.append(pipeline_runs.c.status == status)
-        total = self.conn.execute(
-            select(func.count()).select_from(pipeline_runs).where(*cond)
-        ).scalar_one()
+        if object_id is None:  # only counted keys: the trigger-kept counters know the total
+            keys = {"status": status, "creator": creator}
+            total = counted(self.conn, pipeline_run_counts, project_id, keys)
+        else:
+            total = self.conn.execute(
+                select(func.count()).select_from(pipeline_runs).where(*cond)
+            ).scalar_one()
         rows = self.conn.execute(
             select(pipeline_runs)
             .where(*cond)

@@ -141,6 +141,17 @@ files = Table(
         postgresql_where=text("deleted_status = 'NORMAL'"),
     ),
     Index("ix_files_node", "project_id", "node_id"),
+    # ListFiles by Owner and/or CommitStatus in id order; name_key makes it cover the count
+    # with a Keyword too (migration 0016)
+    Index(
+        "ix_files_owner_status",
+        "project_id",
+        "owner",
+        "commit_status",
+        "deleted_status",
+        "id",
+        "name_key",
+    ),
     sqlite_autoincrement=True,
 )
 
@@ -188,6 +199,17 @@ packages = Table(
     Column("await_stage", Boolean, nullable=False, server_default=text("false")),
     Index("ix_packages_project_created", "project_id", "create_time"),
     Index("ix_packages_run", "run_id"),
+    # ListDeployments by Status and Creator in page order; name makes it cover the count
+    # with a Keyword too (migration 0016)
+    Index(
+        "ix_packages_status_creator",
+        "project_id",
+        "status",
+        "creator_id",
+        "create_time",
+        "id",
+        "name",
+    ),
     Index(
         "ix_packages_ready",
         "id",

@@ -34,6 +34,18 @@ ID_STARTS = {
 SEED_STRIDE = 1_000
 MAX_SEED = 1_000_000
 _KEEP = frozenset({"alembic_version", "nonces"})
+_FTS_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+
+
+def _text_indexes(conn: Connection) -> frozenset[str]:
+    """SQLite's FTS5 tables (migration 0016) and their shadow tables: the triggers of the
+    tables they index keep them, and deleting their rows directly corrupts the index."""
+    if conn.dialect.name != "sqlite":
+        return frozenset()
+    virtual = conn.execute(
+        text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
+    ).scalars()
+    return frozenset(name + suffix for name in virtual for suffix in ("", *_FTS_SHADOWS))
 
 
 def _wipe(conn: Connection, table: Table, account_id: str, root_key_id: str) -> None:
@@ -91,7 +103,10 @@ def reset_database(
         with conn.begin():
             if not reflected.tables:
                 reflected.reflect(bind=conn)
-            tables = [t for t in reversed(reflected.sorted_tables) if t.name not in _KEEP]
+            skip = _KEEP | _text_indexes(conn)
+            tables = [t for t in reversed(reflected.sorted_tables) if t.name not in skip]
+            # counter tables (schema_counts.py) last: deleting the rows they count moves them
+            tables.sort(key=lambda t: t.name.endswith("_counts"))
             for table in tables:
                 _wipe(conn, table, account_id, root_key_id)
             _restart_sequences(conn, tables, seed)

@@ -1,0 +1,106 @@
+"""Exact list totals without walking the rows, and keyword searches through text indexes.
+
+::
+
+    TotalCount ─┬─ only workspace + counted keys ─▶ counted(): sum(n) of the counter rows
+                │   (Status/Creator, Owner/CommitStatus)   kept by triggers (schema_counts.py)
+                └─ any other filter ─────────────────▶ SELECT count(*) ... (the filters' indexes)
+
+    Keyword ─┬─ PostgreSQL: name LIKE '%kw%' as before; the planner picks the pg_trgm GIN
+             │   index (migration 0016) when the keyword is selective
+             └─ SQLite, keyword of ≥ 3 characters: probe the FTS5 trigram table;
+                 < cap candidates ─▶ id IN (those ids, read once) AND name LIKE '%kw%':
+                                     page ids + window count, then the page (page_of_few)
+                 more ─────────────▶ name LIKE '%kw%' alone (a scan of the filters' index)
+
+The FTS5 match is a phrase of the keyword's trigrams, folded to lower case: it finds every
+row whose text holds the keyword (ASCII case aside, as SQLite's LIKE), and a few more
+(other letters folded too); the LIKE kept beside it decides, so the rows are exactly
+those of the LIKE alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Table,
+    func,
+    literal_column,
+    select,
+    text,
+)
+
+from openworks.core.ports import Page
+
+__all__ = ["MIN_TRIGRAM", "counted", "fts_candidates", "page_of_few", "phrase"]
+
+MIN_TRIGRAM = 3  # a keyword shorter than a trigram cannot use a trigram index
+# The probe stops at this many FTS candidates; past it the keyword is not selective and
+# the filters' own index serves better (each candidate costs a row lookup, while the index
+# scan reads its entries in order).
+_CAP_SHARE = 8  # cap = rows the scan would read / _CAP_SHARE ...
+_CAP_MIN, _CAP_MAX = 64, 20_000  # ... within these bounds
+
+
+def counted(conn: Connection, counts: Table, project_id: int, keys: Mapping[str, object]) -> int:
+    """The exact number of counted rows of a workspace whose key columns equal ``keys``
+    (a value of None: any), from the trigger-kept counter table ``counts``."""
+    cond = [counts.c.project_id == project_id]
+    cond += [counts.c[k] == v for k, v in keys.items() if v is not None]
+    stmt = select(func.coalesce(func.sum(counts.c.n), 0)).where(*cond)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def phrase(keyword: str) -> str:
+    """An FTS5 query matching ``keyword`` as one phrase (every character literal)."""
+    return '"' + keyword.replace('"', '""') + '"'
+
+
+def fts_candidates(
+    conn: Connection, table: Table, keyword: str, scanned: Callable[[], int]
+) -> ColumnElement[bool] | None:
+    """A condition on ``table.c.id``: among the ids the SQLite FTS5 table of ``table``
+    proposes for ``keyword``; None when the index cannot help (PostgreSQL, a keyword
+    shorter than a trigram, or more candidates than a scan of ``scanned()`` rows would
+    cost). The match runs once, here: a phrase of common trigrams costs far more than
+    its few candidates, which then travel as one JSON parameter."""
+    if conn.dialect.name != "sqlite" or len(keyword) < MIN_TRIGRAM:
+        return None
+    fts = f"{table.name}_fts"
+    cap = max(_CAP_MIN, min(_CAP_MAX, scanned() // _CAP_SHARE))
+    probe = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :q LIMIT :cap")
+    ids = conn.execute(probe, {"q": phrase(keyword), "cap": cap}).scalars().all()
+    if len(ids) >= cap:
+        return None
+    value: ColumnElement[int] = literal_column("value", Integer)
+    listed = select(value).select_from(func.json_each(orjson.dumps(ids).decode()))
+    return table.c.id.in_(listed)
+
+
+def page_of_few(
+    conn: Connection,
+    table: Table,
+    where: ColumnElement[bool],
+    order: Sequence[ColumnElement[Any]],
+    page: Page,
+) -> tuple[list[Row[Any]], int]:
+    """One page and the total of a filter known to match few rows (the FTS candidates):
+    ids of the page with a window count beside them in one statement (each candidate is
+    looked up once, and only its sort key is sorted), then the page's rows. A page past
+    the end carries no count: then it is counted apart."""
+    total_col = func.count().over().label("_total")
+    stmt = select(table.c.id, total_col).where(where).order_by(*order)
+    found = conn.execute(stmt.limit(page.size).offset(page.offset)).all()
+    if not found:
+        total = conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+        return [], int(total)
+    chosen = [r[0] for r in found]
+    rows = conn.execute(select(table).where(table.c.id.in_(chosen)).order_by(*order))
+    return list(rows), int(found[0][1])
