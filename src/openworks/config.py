@@ -93,7 +93,8 @@ class Settings:
     log_format: str = "text"
     # Scale-out (docs/deploy.md): API processes started by this command, and where signature
     # nonces are remembered: "auto" = Redis if configured, else the database when several
-    # processes may share it (more than one process, or PostgreSQL), else memory.
+    # processes may share it (more than one process, or PostgreSQL), else memory. "database"
+    # on an SQLite file is the nonce file beside it (store/nonce_file.py), not a table.
     processes: int = 1
     nonce_store: str = "auto"
     # Seconds to connect to Redis or wait for its answer; past it the call is answered 503
@@ -226,7 +227,8 @@ class Settings:
         return f"{scheme}://{host}:{self.port}"
 
     def resolved_nonce_store(self) -> str:
-        """``memory``, ``database`` or ``redis``: where this server remembers nonces."""
+        """``memory``, ``database`` or ``redis``: where this server remembers nonces
+        (``database`` on an SQLite file: the ``<database>-nonces`` file beside it)."""
         if self.nonce_store not in ("auto", "memory", "database", "redis"):
             raise ConfigError(
                 f"Unknown nonce store {self.nonce_store!r}: use auto, memory, database or redis."

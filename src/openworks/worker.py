@@ -11,6 +11,10 @@ The queue is the ``packages`` table itself (Status 0, not held), so a package cr
 any process is found; ``notify`` only shortens the wait for packages created in this
 process. Claim, execution and the final status are one transaction: after a crash or
 restart an unfinished package is simply still READY and runs then, exactly once.
+
+On SQLite the worker thread is the file's urgent writer (``store/write_queue.py``): its
+claims wait for the current writer only, not behind the API writers of its process, since a
+client is polling for every package it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import threading
 from openworks.core.context import Core
 from openworks.core.packages import run_next_package
 from openworks.delivery import CheckLoop
+from openworks.store.write_queue import urgent_writer
 
 __all__ = ["Worker"]
 
@@ -71,6 +76,7 @@ class Worker:
         return count
 
     def _loop(self) -> None:
+        urgent_writer()  # on SQLite: next in line for the write lock (store/write_queue.py)
         while not self._stop.is_set():
             self.drain()
             self._wake.wait(self.idle_seconds)

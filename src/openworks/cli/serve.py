@@ -113,7 +113,8 @@ __all__ = ["serve"]
     default="auto",
     show_default=True,
     help="Where signature nonces are remembered for replay protection (auto: Redis if "
-    "configured, else the database when processes may share it, else memory).",
+    "configured, else the database when processes may share it, else memory; the "
+    "database of an SQLite file keeps them in a file beside it, DATABASE-nonces).",
 )
 @click.option(
     "--tls",
@@ -313,8 +314,9 @@ def serve(
         # migrations and the root key are already in place, done once above.
         service.engine.dispose()
         os.environ.update(settings.to_env())
+        os.environ[_LOG_LEVEL] = log_level
         prepare_multiprocess()  # the processes' counters summed in /metrics (metrics.py)
-        app = "openworks.server:app_from_env"
+        app = "openworks.cli.serve:process_app"
         options.update(factory=True, workers=settings.processes)
     config = _uvicorn_config(app, options, certificates, plain_http=not settings.tls_only)
     try:
@@ -331,6 +333,21 @@ def serve(
         pass
     finally:
         sock.close()
+
+
+_LOG_LEVEL = "OPENWORKS_LOG_LEVEL"
+
+
+def process_app() -> object:
+    """ASGI factory of each process of ``serve --workers N``: the app of
+    ``openworks.server.app_from_env``, logging at the ``--log-level`` given to ``serve``."""
+    import logging
+
+    from openworks.server import app_from_env
+
+    app = app_from_env()
+    logging.getLogger().setLevel(os.environ.get(_LOG_LEVEL, "info").upper())
+    return app
 
 
 class ListenError(Exception):

@@ -1,7 +1,10 @@
 """Engines and migrations: one place that knows SQLite from PostgreSQL.
 
 SQLite runs in WAL mode with ``synchronous=NORMAL`` and a busy timeout; write transactions
-start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing on lock upgrade.
+start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing on lock upgrade, and
+before it take their turn in the file's :class:`~openworks.store.write_queue.WriteQueue`
+(a lock file ``<database>-writers``), so that writers of several threads and processes are
+woken the moment the lock is free instead of sleeping in SQLite's busy handler.
 Whether a transaction writes is asked for per checkout (``conn.info["write"]``) and
 forgotten when the connection goes back to the pool, so a reader never takes the write lock
 because the connection's previous user wrote.
@@ -33,6 +36,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 from openworks.errors import ConfigError
+
+from .write_queue import WriteQueue, WriteTurn
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -171,13 +176,61 @@ def _enable_wal(cursor: Any) -> None:
         pause = min(pause * 2, 0.1)
 
 
+class _QueuedConnection(sqlite3.Connection):
+    """An sqlite3 connection whose write transactions wait for their turn in a
+    :class:`WriteQueue` (``queue`` is set on the subclass made per engine) and give it up
+    when they end, however they end."""
+
+    queue: WriteQueue
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.turn: WriteTurn = self.queue.turn()
+
+    def begin_write(self) -> None:
+        self.turn.acquire()
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.turn.release()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.turn.release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.turn.release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.turn.close()
+
+
+def _queued_factory(database: str) -> type[_QueuedConnection]:
+    """The connection class of one database file: its writers share one queue."""
+    path = Path(database.removeprefix("file:")).expanduser().absolute()
+    queue = WriteQueue(f"{path}-writers")
+    return type("QueuedConnection", (_QueuedConnection,), {"queue": queue})
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     database = parsed.database or ""
     memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
     if not memory:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+    if not memory:
+        connect_args["factory"] = _queued_factory(database)
+    kwargs: dict[str, Any] = {"connect_args": connect_args}
     if memory:
         from sqlalchemy.pool import StaticPool
 
@@ -205,10 +258,15 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.info.get("write", False)
+        driver = connection.connection.driver_connection
         # straight to the driver: exec_driver_sql would cost a full SQLAlchemy execution
         # (context, events, result) on every transaction
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not connection.info.get("write", False):
+            driver.execute("BEGIN")
+        elif memory:
+            driver.execute("BEGIN IMMEDIATE")
+        else:
+            driver.begin_write()  # its turn in the queue, then BEGIN IMMEDIATE
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:

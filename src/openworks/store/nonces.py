@@ -4,8 +4,14 @@ Both implement :class:`openworks.protocol.nonces.NonceCache`; which one a server
 decided in ``app.build_service``::
 
     Redis configured ─────────────▶ RedisNonceCache     SET key NX PX window
-    several processes / PostgreSQL ▶ DatabaseNonceCache  INSERT; a conflict means "seen"
+    several processes / PostgreSQL ▶ DatabaseNonceCache  PostgreSQL: INSERT into ``nonces``;
+                                                         a conflict means "seen"
+                                                         SQLite file: the hash table in
+                                                         ``<database>-nonces`` (nonce_file)
     one process on SQLite ─────────▶ MemoryNonceCache    (protocol layer)
+
+On SQLite the ``nonces`` table is used only by an in-memory database (one process anyway):
+an insert there would take the database's single write lock for every signed request.
 
 While Redis cannot be reached, :class:`RedisNonceCache` answers every check with
 ``503 ServiceUnavailable`` instead of letting a call through unchecked
@@ -20,6 +26,7 @@ import itertools
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .nonce_file import FileNonceCache, nonce_path
 from .schema_scale import nonces
 
 __all__ = ["DatabaseNonceCache", "RedisNonceCache", "nonce_digest"]
@@ -33,16 +40,36 @@ def nonce_digest(key: str, nonce: str) -> str:
 _INSERT = insert(nonces)  # built once: the values travel as execution parameters
 
 
+def _sqlite_file(engine: Engine) -> str | None:
+    """The database file of an SQLite engine; None for PostgreSQL and in-memory SQLite."""
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if "mode=memory" in str(url.query):
+        return None
+    from pathlib import Path
+
+    return str(Path(database.removeprefix("file:")).expanduser().absolute())
+
+
 class DatabaseNonceCache:
-    """Nonces in the ``nonces`` table; correct across any number of processes."""
+    """Nonces shared by every process of the database; correct across any number of them:
+    in the ``nonces`` table (PostgreSQL), or in the nonce file of an SQLite database."""
 
     def __init__(self, engine: Engine, window_seconds: int = 1800, sweep_every: int = 1000):
         self.engine = engine
         self.window_ms = window_seconds * 1000
         self._calls = itertools.count(1)
         self._sweep_every = sweep_every
+        database = _sqlite_file(engine)
+        self.file = (
+            FileNonceCache(nonce_path(database), window_seconds) if database is not None else None
+        )
 
     def check_and_add(self, key: str, nonce: str, now: float) -> bool:
+        if self.file is not None:
+            return self.file.check_and_add(key, nonce, now)
         digest = nonce_digest(key, nonce)
         now_ms = int(now * 1000)
         expires = now_ms + self.window_ms
