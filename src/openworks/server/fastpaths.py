@@ -5,8 +5,9 @@
     FastPaths.inline_reads  SQLite only: small reads (a Get without file content or spec,
                             of either API version) run on the event loop, skipping the
                             thread hand-off (pipeline.handle)
-    FastPaths.inline_auth   memory nonces on SQLite: authentication on the loop, since it
-                            never waits on the network (pipeline.authenticate)
+    FastPaths.inline_auth   SQLite with nonces in memory or in the shared nonce file:
+                            authentication on the loop, since it never waits on the
+                            network (pipeline.authenticate)
     FastPaths.json_fields   the access log's JSON fields, built only for --log-format json
                             (pipeline.log_access; 3 µs a call otherwise spent for nothing)
     API_THREADS             threads for everything else: few, handlers are CPU-bound
@@ -53,8 +54,8 @@ def choose_fast_paths(
     (measured: 12 threads cost 2.7x the CPU per read of one). Lists (counts over many rows)
     and reads that carry file content go to threads like every write, so that no call can
     hold the loop for long (issue 13). Authentication runs on the loop only where it never
-    waits on the network: nonces in this process's memory, keys looked up in SQLite on a
-    cache miss.
+    waits on the network: nonces in this process's memory or in the nonce file of the
+    SQLite database, keys looked up in SQLite on a cache miss.
     """
     sqlite = is_sqlite(settings.database_url)
     return FastPaths(
@@ -63,9 +64,15 @@ def choose_fast_paths(
             if sqlite
             else frozenset()
         ),
-        inline_auth=sqlite and isinstance(nonces, MemoryNonceCache),
+        inline_auth=sqlite and _local_nonces(nonces),
         json_fields=settings.log_format == "json",
     )
+
+
+def _local_nonces(nonces: NonceCache) -> bool:
+    """Whether a replay check never waits on the network: this process's memory, or the
+    nonce file the processes of one SQLite database map (store/nonce_file.py, a few µs)."""
+    return isinstance(nonces, MemoryNonceCache) or getattr(nonces, "file", None) is not None
 
 
 def _leaves(tree: Any) -> Iterator[tuple[str, Any]]:

@@ -407,6 +407,23 @@ def test_fast_paths_only_where_nothing_waits() -> None:
     assert shared.inline_reads and not shared.inline_auth
 
 
+def test_nonce_file_authenticates_on_the_loop(tmp_path: Path) -> None:
+    """Several processes on one SQLite file share the nonce file (a few µs, no network):
+    authentication stays on the event loop; the PostgreSQL table would not."""
+    from openworks.store import make_engine
+    from openworks.store.nonces import DatabaseNonceCache
+
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path}/x.db", processes=2)
+    engine = make_engine(sqlite.database_url)
+    try:
+        shared = DatabaseNonceCache(engine)
+        assert shared.file is not None
+        assert choose_fast_paths(sqlite, shared, operations().values()).inline_auth
+        shared.file.close()
+    finally:
+        engine.dispose()
+
+
 # -- the application: "/" served once ----------------------------------------------------------
 
 
