@@ -35,11 +35,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from openworks.config import DEFAULT_ACCOUNT_ID
 from openworks.core.model import Project
 from openworks.store import make_engine, migrate
+from openworks.store.db import MIGRATIONS
 from openworks.store.identity import ensure_account
 from openworks.store.repo import SqlTx
 from openworks.store.schema import file_versions, files, package_items, packages, users
@@ -98,10 +99,34 @@ def _write(engine: Engine) -> Connection:
     return conn
 
 
+# The last migration before the list counters and text indexes (0016): a fresh database is
+# seeded at this revision and then upgraded, so the counters and indexes are built once from
+# the rows (34-41 s at 1M) instead of by triggers row by row (minutes).
+BULK_BEFORE = "0015"
+
+
+def _migrate_for_bulk(engine: Engine) -> bool:
+    """Migrate a fresh database to :data:`BULK_BEFORE` (True), any other to the heads."""
+    with engine.connect() as conn:
+        fresh = not inspect(conn).has_table("alembic_version")
+    if not fresh:
+        migrate(engine)
+        return False
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, BULK_BEFORE)
+    return True
+
+
 def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
     started = time.perf_counter()
     engine = make_engine(database_url)
-    migrate(engine)
+    bulk = _migrate_for_bulk(engine)
     ensure_account(engine, DEFAULT_ACCOUNT_ID)
     now = int(time.time() * 1000)
     n_files = n_packages
@@ -146,6 +171,8 @@ def seed(database_url: str, n_packages: int, *, log: bool = True) -> Seeded:
             if log:
                 done = ids.stop - first_package
                 print(f"seed: {done}/{n_packages} packages", file=sys.stderr, end="\r")
+        if bulk:  # the list counters and text indexes, built once from the rows
+            migrate(engine)
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 for table in ("files", "packages"):
