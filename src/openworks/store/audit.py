@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, String, insert, or_, select
 
+from .hot import HotWrite
 from .schema import projects
 from .schema_security import audit_log
 
@@ -221,7 +222,7 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
     return values
 
 
-_INSERT = insert(audit_log)  # built once: the values travel as execution parameters
+_INSERT = HotWrite(insert(audit_log))  # compiled once, run on the driver (store/hot.py)
 
 
 def record(engine: Engine, entry: AuditEntry) -> None:
@@ -230,7 +231,7 @@ def record(engine: Engine, entry: AuditEntry) -> None:
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
-            conn.execute(_INSERT, values)
+            _INSERT.run(conn, values)
 
 
 def _reason(err: BaseException) -> str:

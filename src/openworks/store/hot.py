@@ -1,27 +1,77 @@
-"""Hot reads: statements compiled once per dialect and run on the raw DBAPI connection.
+"""Hot statements: compiled once per dialect and run on the raw DBAPI connection.
 
-A SQLAlchemy Core execution costs about 100 µs of Python around a primary-key read that
-SQLite answers in a few: execution context, events, result proxy, row processors. The few
-reads on every request's path (the workspace, the caller's roles, the package and its
-items) skip that machinery::
+A SQLAlchemy Core execution costs about 60-100 µs of Python around a statement that SQLite
+answers in a few: execution context, events, result proxy, row processors. The statements
+on every request's and every package's path skip that machinery::
 
-    select(...) ──compile once per dialect──▶ SQL text + parameter names
+    select() / insert() / update() / delete()
+        ──compile once per (dialect, columns given)──▶ SQL text + parameter names
+          + the values of its literal binds (``status == "NORMAL"``, ``LIMIT 1``)
     Connection ──.connection.driver_connection──▶ sqlite3 / psycopg connection
-        ──execute(SQL, parameters)──▶ plain tuples ──▶ dict rows (column labels)
+        ──execute(SQL, parameters)──▶ plain tuples, rowcount, RETURNING row
 
-The statement runs inside the caller's SQLAlchemy transaction (same DBAPI connection).
-Only statements whose columns need no result processing belong here: integers, text and
-booleans that the caller converts itself.
+The statement runs inside the caller's SQLAlchemy transaction (same DBAPI connection). A
+driver error is raised as SQLAlchemy raises it (``sqlalchemy.exc.IntegrityError`` …), with
+a lost connection invalidated, so callers handle both paths alike. Only statements whose
+columns need no type processing belong here: integers, text and booleans (the caller
+converts what it reads). A statement with an expanding ``IN`` is refused at its first
+compile: keep it on ``Connection.execute``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Delete, Insert, Select, Update
+from sqlalchemy.exc import DBAPIError
 
-__all__ = ["HotRead"]
+__all__ = ["HotRead", "HotWrite"]
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    names: tuple[str, ...] | None  # positional parameter order (sqlite3); None: named
+    fixed: dict[str, Any]  # values of the statement's own literal binds
+
+
+def _compile(stmt: Any, conn: Connection, keys: Sequence[str] | None) -> _Compiled:
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=keys)
+    if "POSTCOMPILE" in compiled.string:
+        raise ValueError(f"not a hot statement (expanding IN): {compiled.string}")
+    fixed = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
+    names = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return _Compiled(compiled.string, names, fixed)
+
+
+def _args(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+    merged = {**compiled.fixed, **params} if compiled.fixed else params
+    if compiled.names is None:
+        return dict(merged)
+    return tuple(merged[n] for n in compiled.names)
+
+
+def _execute(conn: Connection, compiled: _Compiled, args: Any, many: bool = False) -> Any:
+    driver: Any = conn.connection.driver_connection
+    try:
+        if many:
+            cursor = driver.cursor()
+            cursor.executemany(compiled.sql, args)
+            return cursor
+        return driver.execute(compiled.sql, args)
+    except conn.dialect.loaded_dbapi.Error as err:
+        dialect = conn.dialect
+        lost = dialect.is_disconnect(err, conn.connection.dbapi_connection, None)
+        if lost:
+            conn.invalidate(err)
+        raise DBAPIError.instance(
+            compiled.sql,
+            args,
+            err,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from err
 
 
 class HotRead:
@@ -30,22 +80,14 @@ class HotRead:
     def __init__(self, stmt: Select[*tuple[Any, ...]]) -> None:
         self.stmt = stmt
         self.columns = tuple(str(c.key) for c in stmt.selected_columns)
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-
-    def _compile(self, conn: Connection) -> tuple[str, tuple[str, ...] | None]:
-        dialect = conn.dialect
-        compiled = self.stmt.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ()) if compiled.positional else None
-        entry = (compiled.string, names)
-        self._compiled[dialect.name] = entry
-        return entry
+        self._compiled: dict[str, _Compiled] = {}
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The result rows as tuples, in the order of :attr:`columns`."""
-        entry = self._compiled.get(conn.dialect.name) or self._compile(conn)
-        sql, names = entry
-        args: Any = tuple(params[n] for n in names) if names is not None else dict(params)
-        cursor = conn.connection.driver_connection.execute(sql, args)  # type: ignore[union-attr]
+        compiled = self._compiled.get(conn.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[conn.dialect.name] = _compile(self.stmt, conn, None)
+        cursor = _execute(conn, compiled, _args(compiled, params))
         try:
             rows: list[tuple[Any, ...]] = cursor.fetchall()  # a list in sqlite3 and psycopg
             return rows
@@ -56,3 +98,48 @@ class HotRead:
         """The result rows keyed by column label."""
         columns = self.columns
         return [dict(zip(columns, row, strict=True)) for row in self.rows(conn, params)]
+
+
+class HotWrite:
+    """One ``insert()``, ``update()`` or ``delete()`` run without SQLAlchemy's execution
+    layer. As with ``Connection.execute``, the parameters named after columns are the
+    inserted values or the SET clause (compiled once per set of names), the others feed the
+    statement's own bind parameters (its WHERE)."""
+
+    def __init__(self, stmt: Insert | Update | Delete) -> None:
+        self.stmt = stmt
+        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
+
+    def _for(self, conn: Connection, params: Mapping[str, Any]) -> _Compiled:
+        key = (conn.dialect.name, frozenset(params))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _compile(self.stmt, conn, list(params))
+        return compiled
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute once; the number of rows it changed."""
+        compiled = self._for(conn, params)
+        cursor = _execute(conn, compiled, _args(compiled, params))
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def returning(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Execute once; the first row of its RETURNING clause."""
+        compiled = self._for(conn, params)
+        cursor = _execute(conn, compiled, _args(compiled, params))
+        try:
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row (all rows name the same columns)."""
+        if not rows:
+            return
+        compiled = self._for(conn, rows[0])
+        cursor = _execute(conn, compiled, [_args(compiled, r) for r in rows], many=True)
+        cursor.close()

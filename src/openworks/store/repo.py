@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +39,7 @@ from openworks.core.errors import Invalid
 from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
-from .hot import HotRead
+from .hot import HotRead, HotWrite
 from .list_counts import counted, fts_candidates, page_of_few
 from .repo_blobs import BlobGrantsRepo
 from .repo_checks import SqlCheckStore
@@ -65,8 +66,14 @@ from .secrets import SecretBox
 
 __all__ = ["SqlStore", "SqlTx"]
 
-# First key of the two-key advisory locks that serialise package execution per workspace.
-_ADVISORY_NAMESPACE = 0x6F77
+# The advisory lock that serialises package execution per workspace (PostgreSQL): one
+# 64-bit key from the schema and the workspace id, so that workspaces of the same id in
+# different schemas of one cluster (tenants, test runs) never wait on each other.
+_WORKSPACE_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(hashtextextended("
+    "'openworks:workspace:' || coalesce(current_schema(), '') || ':' || "
+    "CAST(:_project_id AS text), 0))"
+)
 
 
 def _dumps(value: Any) -> str:
@@ -119,8 +126,8 @@ def _project(row: Row[Any] | Mapping[str, Any]) -> Project:
 _FILE_ATTRS = _attrs(File, exclude={"id", "config"})
 
 
-def _file(row: Row[Any]) -> File:
-    m = row._mapping
+def _file(row: Row[Any] | Mapping[str, Any]) -> File:
+    m = row._mapping if isinstance(row, Row) else row
     values = {attr: m[attr] for attr in _FILE_ATTRS}
     values["auto_parsing"] = bool(values["auto_parsing"])
     return File(id=m["id"], config=orjson.loads(m["config"]), **values)
@@ -139,32 +146,40 @@ _VERSION_ATTRS = _attrs(FileVersion, exclude={"config"})
 # call neither builds a bind parameter per column nor generates a new cache key for them
 # (with ``.values(...)`` that was the largest part of a write's Python time). An UPDATE's
 # SET clause is the parameters named after columns; the "_"-prefixed ones feed its WHERE.
-_FILE = select(files).where(files.c.id == bindparam("_id"))
-_FILE_FOR_UPDATE = _FILE.with_for_update()
-_FILE_BY_NAME = select(files).where(
-    files.c.project_id == bindparam("_project_id"),
-    files.c.name_key == bindparam("_name_key"),
-    files.c.deleted_status == "NORMAL",
+# The reads and writes a lifecycle repeats run as hot statements (store/hot.py): compiled
+# once, executed on the driver without SQLAlchemy's per-execution machinery.
+_FILE = HotRead(select(files).where(files.c.id == bindparam("_id")))
+_FILE_FOR_UPDATE = HotRead(select(files).where(files.c.id == bindparam("_id")).with_for_update())
+_FILE_BY_NAME = HotRead(
+    select(files).where(
+        files.c.project_id == bindparam("_project_id"),
+        files.c.name_key == bindparam("_name_key"),
+        files.c.deleted_status == "NORMAL",
+    )
 )
-_VERSION = select(file_versions).where(
-    file_versions.c.file_id == bindparam("_file_id"),
-    file_versions.c.version == bindparam("_version"),
+_VERSION = HotRead(
+    select(file_versions).where(
+        file_versions.c.file_id == bindparam("_file_id"),
+        file_versions.c.version == bindparam("_version"),
+    )
 )
-_LATEST_VERSION = (
+_LATEST_VERSION = HotRead(
     select(file_versions)
     .where(file_versions.c.file_id == bindparam("_file_id"), file_versions.c.status != "CANCELLED")
     .order_by(file_versions.c.version.desc())
     .limit(1)
 )
-_INSERT_FILE = insert(files).returning(files.c.id)
-_UPDATE_FILE = update(files).where(files.c.id == bindparam("_id"))
-_INSERT_VERSION = insert(file_versions)
-_MOVE_VERSION = update(file_versions).where(  # compare-and-set (core.lifecycle)
-    file_versions.c.file_id == bindparam("_file_id"),
-    file_versions.c.version == bindparam("_version"),
-    file_versions.c.status == bindparam("_expected"),
+_INSERT_FILE = HotWrite(insert(files).returning(files.c.id))
+_UPDATE_FILE = HotWrite(update(files).where(files.c.id == bindparam("_id")))
+_INSERT_VERSION = HotWrite(insert(file_versions))
+_MOVE_VERSION = HotWrite(
+    update(file_versions).where(  # compare-and-set (core.lifecycle)
+        file_versions.c.file_id == bindparam("_file_id"),
+        file_versions.c.version == bindparam("_version"),
+        file_versions.c.status == bindparam("_expected"),
+    )
 )
-_VERSIONS_AFTER = (
+_VERSIONS_AFTER = HotRead(
     select(file_versions)
     .where(
         file_versions.c.file_id == bindparam("_file_id"),
@@ -181,23 +196,45 @@ _BUSY_VERSION = (
     .order_by(file_versions.c.version)
     .limit(1)
 )
-_INSERT_PACKAGE = insert(packages).returning(packages.c.id)
+_INSERT_PACKAGE = HotWrite(insert(packages).returning(packages.c.id))
+_INSERT_ITEMS = HotWrite(insert(package_items))
+# compare-and-set of a package's changed columns (core.lifecycle), by its expected hold
+_MOVE_PACKAGE_UNHELD = HotWrite(
+    update(packages).where(
+        packages.c.id == bindparam("_id"),
+        packages.c.status == bindparam("_status"),
+        packages.c.hold.is_(None),
+    )
+)
+_MOVE_PACKAGE_HELD = HotWrite(
+    update(packages).where(
+        packages.c.id == bindparam("_id"),
+        packages.c.status == bindparam("_status"),
+        packages.c.hold == bindparam("_hold"),
+    )
+)
 _PACKAGE_FOR_UPDATE = select(packages).where(packages.c.id == bindparam("_id")).with_for_update()
-_UPDATE_ITEM = update(package_items).where(
-    package_items.c.package_id == bindparam("_package_id"),
-    package_items.c.file_id == bindparam("_file_id"),
+_UPDATE_ITEM = HotWrite(
+    update(package_items).where(
+        package_items.c.package_id == bindparam("_package_id"),
+        package_items.c.file_id == bindparam("_file_id"),
+    )
 )
-_INSERT_NODE = insert(nodes)
-_DELETE_NODE = delete(nodes).where(
-    nodes.c.env == bindparam("_env"), nodes.c.node_id == bindparam("_node_id")
+_INSERT_NODE = HotWrite(insert(nodes))
+_INSERT_EDGES = HotWrite(insert(node_edges))
+_DELETE_NODE = HotWrite(
+    delete(nodes).where(nodes.c.env == bindparam("_env"), nodes.c.node_id == bindparam("_node_id"))
 )
-_DELETE_EDGES = delete(node_edges).where(
-    node_edges.c.env == bindparam("_env"), node_edges.c.node_id == bindparam("_node_id")
+_DELETE_EDGES = HotWrite(
+    delete(node_edges).where(
+        node_edges.c.env == bindparam("_env"), node_edges.c.node_id == bindparam("_node_id")
+    )
 )
+_NEXT_NODE_ID = HotWrite(insert(node_ids).returning(node_ids.c.id))
 
 
-def _version(row: Row[Any]) -> FileVersion:
-    m = row._mapping
+def _version(row: Row[Any] | Mapping[str, Any]) -> FileVersion:
+    m = row._mapping if isinstance(row, Row) else row
     return FileVersion(config=orjson.loads(m["config"]), **{a: m[a] for a in _VERSION_ATTRS})
 
 
@@ -228,7 +265,7 @@ _PACKAGE_WITH_ITEMS = HotRead(
     .where(packages.c.id == bindparam("id"))
     .order_by(package_items.c.file_id)
 )
-_PACKAGE_ITEMS = (
+_PACKAGE_ITEMS = HotRead(
     select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
     .where(package_items.c.package_id == bindparam("id"))
     .order_by(package_items.c.file_id)
@@ -343,9 +380,9 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     def file(self, file_id: int) -> File | None:
         # a write transaction reads a file in order to change it (versions, packages): on
         # PostgreSQL take the row lock now so concurrent commits of one file queue
-        stmt = _FILE_FOR_UPDATE if self._locking else _FILE
-        row = self.conn.execute(stmt, {"_id": file_id}).first()
-        return _file(row) if row else None
+        read = _FILE_FOR_UPDATE if self._locking else _FILE
+        rows = read.dicts(self.conn, {"_id": file_id})
+        return _file(rows[0]) if rows else None
 
     def file_by_node(self, project_id: int, node_id: int) -> File | None:
         stmt = select(files).where(files.c.project_id == project_id, files.c.node_id == node_id)
@@ -353,18 +390,18 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         return _file(row) if row else None
 
     def file_by_name(self, project_id: int, name: str) -> File | None:
-        row = self.conn.execute(
-            _FILE_BY_NAME, {"_project_id": project_id, "_name_key": name.lower()}
-        ).first()
-        return _file(row) if row else None
+        params = {"_project_id": project_id, "_name_key": name.lower()}
+        rows = _FILE_BY_NAME.dicts(self.conn, params)
+        return _file(rows[0]) if rows else None
 
     def insert_file(self, file: File) -> int:
-        result = self.conn.execute(_INSERT_FILE, _file_values(file))
-        file.id = int(result.scalar_one())
+        row = _INSERT_FILE.returning(self.conn, _file_values(file))
+        assert row is not None
+        file.id = int(row[0])
         return file.id
 
     def update_file(self, file: File) -> None:
-        self.conn.execute(_UPDATE_FILE, {"_id": file.id, **_file_values(file)})
+        _UPDATE_FILE.run(self.conn, {"_id": file.id, **_file_values(file)})
 
     def list_files(self, project_id: int, flt: FileFilter, page: Page) -> tuple[list[File], int]:
         cond = [files.c.project_id == project_id, files.c.deleted_status == "NORMAL"]
@@ -418,19 +455,19 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     def insert_version(self, version: FileVersion) -> None:
         values = {a: getattr(version, a) for a in _VERSION_ATTRS}
         values["config"] = _dumps(version.config)
-        self.conn.execute(_INSERT_VERSION, values)
+        _INSERT_VERSION.run(self.conn, values)
 
     def version(self, file_id: int, version: int) -> FileVersion | None:
-        row = self.conn.execute(_VERSION, {"_file_id": file_id, "_version": version}).first()
-        return _version(row) if row else None
+        rows = _VERSION.dicts(self.conn, {"_file_id": file_id, "_version": version})
+        return _version(rows[0]) if rows else None
 
     def latest_version(self, file_id: int) -> FileVersion | None:
-        row = self.conn.execute(_LATEST_VERSION, {"_file_id": file_id}).first()
-        return _version(row) if row else None
+        rows = _LATEST_VERSION.dicts(self.conn, {"_file_id": file_id})
+        return _version(rows[0]) if rows else None
 
     def versions_after(self, file_id: int, version: int) -> list[FileVersion]:
-        rows = self.conn.execute(_VERSIONS_AFTER, {"_file_id": file_id, "_version": version})
-        return [_version(r) for r in rows]
+        params = {"_file_id": file_id, "_version": version}
+        return [_version(r) for r in _VERSIONS_AFTER.dicts(self.conn, params)]
 
     def busy_version(self, file_id: int) -> FileVersion | None:
         row = self.conn.execute(_BUSY_VERSION, {"_file_id": file_id}).first()
@@ -438,8 +475,7 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
 
     def move_version(self, file_id: int, version: int, expected: str, status: str) -> bool:
         params = {"_file_id": file_id, "_version": version, "_expected": expected}
-        done = self.conn.execute(_MOVE_VERSION, {**params, "status": status})
-        return done.rowcount == 1
+        return _MOVE_VERSION.run(self.conn, {**params, "status": status}) == 1
 
     def list_versions(self, file_id: int, page: Page) -> tuple[list[FileVersion], int]:
         where = file_versions.c.file_id == file_id
@@ -456,16 +492,19 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         return [_version(r) for r in self.conn.execute(stmt)], int(total)
 
     def next_node_id(self) -> int:
-        return int(self.conn.execute(insert(node_ids).returning(node_ids.c.id)).scalar_one())
+        row = _NEXT_NODE_ID.returning(self.conn, {})
+        assert row is not None
+        return int(row[0])
 
     # packages -------------------------------------------------------------------------
     def insert_package(self, package: Package) -> int:
         values = {a: getattr(package, a) for a in _PACKAGE_ATTRS}
-        result = self.conn.execute(_INSERT_PACKAGE, values)
-        package.id = int(result.scalar_one())
+        row = _INSERT_PACKAGE.returning(self.conn, values)
+        assert row is not None
+        package.id = int(row[0])
         if package.items:
-            self.conn.execute(
-                insert(package_items),
+            _INSERT_ITEMS.many(
+                self.conn,
                 [
                     {
                         "package_id": package.id,
@@ -479,8 +518,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         return package.id
 
     def _items(self, package_id: int) -> list[Item]:
-        rows = self.conn.execute(_PACKAGE_ITEMS, {"id": package_id})
-        return [Item(r.file_id, r.file_version, r.status) for r in rows]
+        rows = _PACKAGE_ITEMS.rows(self.conn, {"id": package_id})
+        return [Item(file_id, version, status) for file_id, version, status in rows]
 
     def package(self, package_id: int) -> Package | None:
         rows = _PACKAGE_WITH_ITEMS.dicts(self.conn, {"id": package_id})
@@ -509,20 +548,15 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         """A compare-and-set of the changed columns only (core.lifecycle)."""
         if not changes:
             return True
-        hold = (
-            packages.c.hold.is_(None) if expected_hold is None else packages.c.hold == expected_hold
-        )
-        stmt = (
-            update(packages)
-            .where(packages.c.id == package_id, packages.c.status == expected_status, hold)
-            .values({k: _plain(v) for k, v in changes.items()})
-        )
-        return self.conn.execute(stmt).rowcount == 1
+        values = {k: _plain(v) for k, v in changes.items()}
+        values.update(_id=package_id, _status=int(expected_status))
+        if expected_hold is None:
+            return _MOVE_PACKAGE_UNHELD.run(self.conn, values) == 1
+        return _MOVE_PACKAGE_HELD.run(self.conn, {**values, "_hold": expected_hold}) == 1
 
     def set_item_status(self, package_id: int, file_id: int, status: int) -> None:
-        self.conn.execute(
-            _UPDATE_ITEM, {"_package_id": package_id, "_file_id": file_id, "status": int(status)}
-        )
+        params = {"_package_id": package_id, "_file_id": file_id, "status": int(status)}
+        _UPDATE_ITEM.run(self.conn, params)
 
     def list_packages(
         self, project_id: int, flt: DeploymentFilter, page: Page
@@ -587,9 +621,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         ):
             if candidate.project_id in busy:
                 continue
-            locked = self.conn.execute(
-                select(func.pg_try_advisory_xact_lock(_ADVISORY_NAMESPACE, candidate.project_id))
-            ).scalar()
+            params = {"_project_id": candidate.project_id}
+            locked = self.conn.execute(_WORKSPACE_LOCK, params).scalar()
             if not locked:
                 busy.add(candidate.project_id)
                 continue
@@ -651,8 +684,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
 
     def upsert_node(self, node: Node) -> None:
         self.delete_node(node.env, node.node_id)
-        self.conn.execute(
-            _INSERT_NODE,
+        _INSERT_NODE.run(
+            self.conn,
             {
                 "env": node.env,
                 "node_id": node.node_id,
@@ -670,8 +703,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         )
         edges = [("in", n) for n in node.inputs] + [("out", n) for n in node.outputs]
         if edges:
-            self.conn.execute(
-                insert(node_edges),
+            _INSERT_EDGES.many(
+                self.conn,
                 [
                     {
                         "project_id": node.project_id,
@@ -686,8 +719,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
             )
 
     def delete_node(self, env: int, node_id: int) -> None:
-        self.conn.execute(_DELETE_NODE, {"_env": env, "_node_id": node_id})
-        self.conn.execute(_DELETE_EDGES, {"_env": env, "_node_id": node_id})
+        _DELETE_NODE.run(self.conn, {"_env": env, "_node_id": node_id})
+        _DELETE_EDGES.run(self.conn, {"_env": env, "_node_id": node_id})
 
     def producers(self, project_id: int, env: int, output: str) -> list[int]:
         stmt = select(node_edges.c.node_id).where(
@@ -747,7 +780,14 @@ class SqlStore:
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[SqlTx]:
         """One transaction; a constraint violation raced in by a concurrent request becomes
-        the domain error ``Invalid.Conflict`` (retryable) instead of a server error."""
+        the domain error ``Invalid.Conflict`` (retryable) instead of a server error.
+
+        ``write=False`` promises what READ COMMITTED gives, no more: each statement sees
+        the data committed when it starts (not one snapshot for the whole transaction).
+        On PostgreSQL its plain SELECTs run without BEGIN/COMMIT; its first write or
+        locking read through SQLAlchemy opens a real transaction that the rest joins, and
+        one on the raw driver is refused (store/pg_pool.py). On SQLite it is one WAL
+        snapshot. Anything that writes asks for ``write=True``."""
         kept = None if write else self._kept.get(threading.get_ident())
         if kept is not None and not kept.in_transaction() and not kept.invalidated:
             yield from self._run(kept, write)
