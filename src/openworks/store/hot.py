@@ -20,7 +20,8 @@ compile: keep it on ``Connection.execute``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Delete, Insert, Select, Update
@@ -33,6 +34,17 @@ class _Compiled(NamedTuple):
     sql: str
     names: tuple[str, ...] | None  # positional parameter order (sqlite3); None: named
     fixed: dict[str, Any]  # values of the statement's own literal binds
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # the values in ``names`` order
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of ``names`` from a mapping, in order, as a tuple (one C call)."""
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda params: (params[name],)
+    return itemgetter(*names)
 
 
 def _compile(stmt: Any, conn: Connection, keys: Sequence[str] | None) -> _Compiled:
@@ -41,14 +53,14 @@ def _compile(stmt: Any, conn: Connection, keys: Sequence[str] | None) -> _Compil
         raise ValueError(f"not a hot statement (expanding IN): {compiled.string}")
     fixed = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
     names = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return _Compiled(compiled.string, names, fixed)
+    return _Compiled(compiled.string, names, fixed, None if names is None else _picker(names))
 
 
 def _args(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     merged = {**compiled.fixed, **params} if compiled.fixed else params
-    if compiled.names is None:
+    if compiled.pick is None:
         return dict(merged)
-    return tuple(merged[n] for n in compiled.names)
+    return compiled.pick(merged)
 
 
 def _execute(conn: Connection, compiled: _Compiled, args: Any, many: bool = False) -> Any:
