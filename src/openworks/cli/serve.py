@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,9 @@ from openworks.config import (
 
 from . import main
 from .common import DATABASE_URL, PORT, BoundedInt, Seconds
+from .listening import ListenError, listen_sockets
+from .listening import address as _address
+from .listening import listen as _listen  # noqa: F401  (the one socket; tests use it)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -251,9 +252,9 @@ def serve(
         click.echo(f"openworks: {err}; refusing to start", err=True)
         sys.exit(2)
     # Bind before announcing anything: a port in use is one line and exit 2, not a
-    # "listening on" followed by uvicorn's error.
+    # "listening on" followed by uvicorn's error. Several processes: a socket each.
     try:
-        sock = _listen(host, port)
+        sockets = listen_sockets(host, port, settings.processes)
     except ListenError as err:
         service.engine.dispose()
         click.echo(f"openworks: {err}", err=True)
@@ -322,17 +323,22 @@ def serve(
     try:
         if settings.processes == 1:
             server = uvicorn.Server(config)
-            server.run(sockets=[sock])
+            server.run(sockets=sockets)
             if not server.started:
                 sys.exit(3)  # uvicorn's STARTUP_FAILURE; the lifespan logged why
-        else:
+        elif len(sockets) > 1:
+            from .processes import SpreadProcesses
+
+            SpreadProcesses(config, sockets, host).run()
+        else:  # no SO_REUSEPORT spreading here: all share the one socket
             from uvicorn.supervisors import Multiprocess
 
-            Multiprocess(config, sockets=[sock]).run()
+            Multiprocess(config, sockets=sockets).run()
     except KeyboardInterrupt:
         pass
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()
 
 
 _LOG_LEVEL = "OPENWORKS_LOG_LEVEL"
@@ -348,42 +354,6 @@ def process_app() -> object:
     app = app_from_env()
     logging.getLogger().setLevel(os.environ.get(_LOG_LEVEL, "info").upper())
     return app
-
-
-class ListenError(Exception):
-    """The address cannot be listened on; the message is the one line to print."""
-
-
-_LISTEN_REASONS = {
-    errno.EADDRINUSE: "address already in use",
-    errno.EADDRNOTAVAIL: "no such address on this machine",
-    errno.EACCES: "permission denied",
-}
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so that a failure is one line before any
-    announcement (uvicorn's own bind would log "running on" first, then an error).
-    Inheritable: ``--workers N`` hands it to every API process."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(2048)
-    except OSError as err:
-        sock.close()
-        if isinstance(err, socket.gaierror):
-            reason = f"unknown host ({err.strerror})"
-        else:
-            reason = _LISTEN_REASONS.get(err.errno or 0) or (err.strerror or str(err)).lower()
-        raise ListenError(f"cannot listen on {_address(host, port)}: {reason}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 def _prepare_tls(settings: Settings) -> TlsFiles | None:
