@@ -6,9 +6,10 @@ of them: ``psycopg_pool`` is not installed, and a queue is all a pool is for thi
     request ─▶ parse_qsl(body) ─▶ take a connection ─▶ package row by id ─▶ its items
             ─▶ give it back ─▶ orjson ─▶ response
 
-The processes are uvicorn's ``workers`` on one listening socket (its supervisor hands the
-socket to each), the same arrangement as ``openworks serve --workers N``. The DSN reaches
-the processes through ``BENCH_PG_DSN``.
+The processes are arranged as ``openworks serve --workers N`` arranges its own: one
+``SO_REUSEPORT`` socket per process on one port (openworks.cli.listening), under the same
+supervisor (openworks.cli.processes), so the kernel spreads connections over both sides
+alike. The DSN reaches the processes through ``BENCH_PG_DSN``.
 
     python -m bench.baselines c --port 9003 --dsn postgresql://postgres@127.0.0.1/x
 """
@@ -82,7 +83,27 @@ def app_from_env() -> Starlette:
 def serve(dsn: str, port: int, workers: int) -> None:
     """Run ``workers`` processes of the app on ``127.0.0.1:port`` (one: no supervisor)."""
     os.environ["BENCH_PG_DSN"] = dsn
-    uvicorn.run(
+    if workers <= 1:
+        uvicorn.run(
+            "bench.baseline_pg:app_from_env", factory=True, host="127.0.0.1", port=port,
+            access_log=False, log_level="warning",
+        )  # fmt: skip
+        return
+    from openworks.cli.listening import listen_sockets
+    from openworks.cli.processes import SpreadProcesses
+
+    sockets = listen_sockets("127.0.0.1", port, workers)
+    config = uvicorn.Config(
         "bench.baseline_pg:app_from_env", factory=True, host="127.0.0.1", port=port,
-        workers=workers if workers > 1 else None, access_log=False, log_level="warning",
+        workers=workers, access_log=False, log_level="warning",
     )  # fmt: skip
+    try:
+        if len(sockets) > 1:
+            SpreadProcesses(config, sockets, "127.0.0.1").run()
+        else:  # not Linux: one shared socket, as serve does there
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=sockets).run()
+    finally:
+        for sock in sockets:
+            sock.close()
