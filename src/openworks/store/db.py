@@ -10,7 +10,8 @@ forgotten when the connection goes back to the pool, so a reader never takes the
 because the connection's previous user wrote.
 PostgreSQL is reached through psycopg 3 (``postgresql://`` URLs are rewritten to the
 ``postgresql+psycopg://`` driver), giving up on a connection attempt after
-:data:`CONNECT_TIMEOUT` seconds unless the URL sets ``connect_timeout``.
+:data:`CONNECT_TIMEOUT` seconds unless the URL sets ``connect_timeout``; its pool's
+liveness check and its read transactions without BEGIN/COMMIT are store/pg_pool.py's.
 
 A database URL that cannot be used is a :class:`openworks.errors.ConfigError` with one line
 saying what is wrong, the URL without its password and what to do, raised by
@@ -37,6 +38,7 @@ from sqlalchemy.pool import NullPool
 
 from openworks.errors import ConfigError
 
+from . import pg_pool
 from .write_queue import WriteQueue, WriteTurn
 
 __all__ = [
@@ -288,8 +290,13 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         if "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         if not pool:
-            return create_engine(url, poolclass=NullPool, **kwargs)
-        return create_engine(url, pool_size=16, max_overflow=8, pool_pre_ping=True, **kwargs)
+            engine = create_engine(url, poolclass=NullPool, **kwargs)
+        else:
+            # no pool_pre_ping: pg_pool pings only a connection idle for seconds or one
+            # the server has written to (a round trip saved on every checkout)
+            engine = create_engine(url, pool_size=16, max_overflow=8, **kwargs)
+        pg_pool.install(engine)
+        return engine
     except ImportError as err:
         raise _unusable(
             f"the database URL {shown_url(url)} needs the Python module {err.name or err}, "

@@ -4,8 +4,9 @@ Both implement :class:`openworks.protocol.nonces.NonceCache`; which one a server
 decided in ``app.build_service``::
 
     Redis configured ─────────────▶ RedisNonceCache     SET key NX PX window
-    several processes / PostgreSQL ▶ DatabaseNonceCache  PostgreSQL: INSERT into ``nonces``;
-                                                         a conflict means "seen"
+    several processes / PostgreSQL ▶ DatabaseNonceCache  PostgreSQL: one INSERT … ON
+                                                         CONFLICT into ``nonces``, no
+                                                         row back means "seen" (nonce_pg)
                                                          SQLite file: the hash table in
                                                          ``<database>-nonces`` (nonce_file)
     one process on SQLite ─────────▶ MemoryNonceCache    (protocol layer)
@@ -27,6 +28,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .nonce_file import FileNonceCache, nonce_path
+from .nonce_pg import PostgresNonces
 from .schema_scale import nonces
 
 __all__ = ["DatabaseNonceCache", "RedisNonceCache", "nonce_digest"]
@@ -55,7 +57,8 @@ def _sqlite_file(engine: Engine) -> str | None:
 
 class DatabaseNonceCache:
     """Nonces shared by every process of the database; correct across any number of them:
-    in the ``nonces`` table (PostgreSQL), or in the nonce file of an SQLite database."""
+    in the ``nonces`` table (PostgreSQL: store/nonce_pg.py, one round trip a check), or in
+    the nonce file of an SQLite database."""
 
     def __init__(self, engine: Engine, window_seconds: int = 1800, sweep_every: int = 1000):
         self.engine = engine
@@ -66,12 +69,21 @@ class DatabaseNonceCache:
         self.file = (
             FileNonceCache(nonce_path(database), window_seconds) if database is not None else None
         )
+        self.postgres = (
+            PostgresNonces(engine, self.window_ms, sweep_every)
+            if engine.dialect.name == "postgresql"
+            else None
+        )
 
     def check_and_add(self, key: str, nonce: str, now: float) -> bool:
         if self.file is not None:
             return self.file.check_and_add(key, nonce, now)
-        digest = nonce_digest(key, nonce)
-        now_ms = int(now * 1000)
+        if self.postgres is not None:
+            return self.postgres.check_and_add(nonce_digest(key, nonce), int(now * 1000))
+        return self._in_table(nonce_digest(key, nonce), int(now * 1000))
+
+    def _in_table(self, digest: str, now_ms: int) -> bool:
+        """The ``nonces`` table through SQLAlchemy: an in-memory SQLite database."""
         expires = now_ms + self.window_ms
         with self.engine.connect() as conn:
             conn.info["write"] = True
@@ -94,6 +106,11 @@ class DatabaseNonceCache:
                     update(nonces).where(nonces.c.digest == digest).values(expires_at=expires)
                 )
                 return True
+
+    def close(self) -> None:
+        """Close the PostgreSQL connections of the replay check (the engine is the caller's)."""
+        if self.postgres is not None:
+            self.postgres.close()
 
 
 class RedisNonceCache:
