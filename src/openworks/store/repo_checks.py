@@ -135,13 +135,8 @@ _DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
 _WORK_DUE = HotRead(
     select(
         exists().where(check_events.c.open.is_(True)),
-        exists().where(
-            check_runs.c.kind == bindparam("_builtin"),
-            check_runs.c.status == bindparam("_checking"),
-        ),
-        exists().where(
-            outbox.c.state == bindparam("_pending"), outbox.c.next_attempt <= bindparam("_now")
-        ),
+        exists().where(check_runs.c.kind == "builtin", check_runs.c.status == "CHECKING"),
+        exists().where(outbox.c.state == "PENDING", outbox.c.next_attempt <= bindparam("_now")),
     )
 )
 
@@ -326,8 +321,7 @@ class SqlCheckStore:
         return [_run(r) for r in _RUNS_OF_PACKAGE.dicts(self.conn, {"_package_id": package_id})]
 
     def work_due(self, now: int) -> bool:
-        params = {"_now": now, "_builtin": "builtin", "_checking": "CHECKING"}
-        return any(_WORK_DUE.rows(self.conn, {**params, "_pending": "PENDING"})[0])
+        return any(_WORK_DUE.rows(self.conn, {"_now": now})[0])
 
     def pending_builtin_runs(self, limit: int) -> list[CheckRun]:
         locking = self.conn.dialect.name == "postgresql"
