@@ -3,20 +3,23 @@
 ::
 
     TotalCount ─┬─ only workspace + counted keys ─▶ counted(): sum(n) of the counter rows
-                │   (Status/Creator, Owner/CommitStatus)   kept by triggers (schema_counts.py)
+                │   (Status/Creator, Owner/CommitStatus/  kept by triggers (schema_counts.py);
+                │    FileTypes)                           a list of values: their rows' sum
                 └─ any other filter ─────────────────▶ SELECT count(*) ... (the filters' indexes)
 
     Keyword ─┬─ PostgreSQL: name LIKE '%kw%' as before; the planner picks the pg_trgm GIN
              │   index (migration 0016) when the keyword is selective
              └─ SQLite, keyword of ≥ 3 characters: probe the FTS5 trigram table;
-                 < cap candidates ─▶ id IN (those ids, read once) AND name LIKE '%kw%':
+                 < cap candidates ─▶ id IN (those ids, read once) [AND name LIKE '%kw%']:
                                      page ids + window count, then the page (page_of_few)
                  more ─────────────▶ name LIKE '%kw%' alone (a scan of the filters' index)
 
 The FTS5 match is a phrase of the keyword's trigrams, folded to lower case: it finds every
 row whose text holds the keyword (ASCII case aside, as SQLite's LIKE), and a few more
-(other letters folded too); the LIKE kept beside it decides, so the rows are exactly
-those of the LIKE alone.
+(other letters folded too). When those few cannot exist (fts_exact: a printable ASCII
+keyword without a letter that some other character folds into) the match alone is the answer;
+else the LIKE kept beside it decides. Either way the rows are exactly those of the LIKE
+alone.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from sqlalchemy import (
 
 from openworks.core.ports import Page
 
-__all__ = ["MIN_TRIGRAM", "counted", "fts_candidates", "page_of_few", "phrase"]
+__all__ = ["MIN_TRIGRAM", "counted", "fts_candidates", "fts_exact", "page_of_few", "phrase"]
 
 MIN_TRIGRAM = 3  # a keyword shorter than a trigram cannot use a trigram index
 # The probe stops at this many FTS candidates; past it the keyword is not selective and
@@ -47,13 +50,24 @@ MIN_TRIGRAM = 3  # a keyword shorter than a trigram cannot use a trigram index
 # scan reads its entries in order).
 _CAP_SHARE = 8  # cap = rows the scan would read / _CAP_SHARE ...
 _CAP_MIN, _CAP_MAX = 64, 20_000  # ... within these bounds
+# The ASCII letters a non-ASCII character folds into in the trigram tokenizer's case
+# folding (SQLite's Unicode fold, one code point to one): U+212A KELVIN SIGN -> k and
+# U+017F LATIN SMALL LETTER LONG S -> s; every other non-ASCII character stays non-ASCII
+# (a test scans every code point). LIKE does not fold those two, so a keyword holding
+# k or s may get extra FTS candidates.
+_FOLDED_INTO = frozenset("kKsS")
 
 
 def counted(conn: Connection, counts: Table, project_id: int, keys: Mapping[str, object]) -> int:
     """The exact number of counted rows of a workspace whose key columns equal ``keys``
-    (a value of None: any), from the trigger-kept counter table ``counts``."""
+    (a value of None: any; a sequence: any of its values), from the trigger-kept counter
+    table ``counts``."""
     cond = [counts.c.project_id == project_id]
-    cond += [counts.c[k] == v for k, v in keys.items() if v is not None]
+    for k, v in keys.items():
+        if isinstance(v, Sequence) and not isinstance(v, str):
+            cond.append(counts.c[k].in_(list(v)))
+        elif v is not None:
+            cond.append(counts.c[k] == v)
     stmt = select(func.coalesce(func.sum(counts.c.n), 0)).where(*cond)
     return int(conn.execute(stmt).scalar_one())
 
@@ -63,15 +77,26 @@ def phrase(keyword: str) -> str:
     return '"' + keyword.replace('"', '""') + '"'
 
 
+def fts_exact(keyword: str) -> bool:
+    """Whether the FTS5 candidates of ``keyword`` are exactly the rows of SQLite's
+    ``LIKE '%keyword%'`` (with ``%``, ``_`` and ``\\`` escaped), so that no LIKE need
+    re-check them: a keyword of printable ASCII characters only (LIKE folds the ASCII
+    letters, as the tokenizer does; a phrase quotes every character, ``"`` doubled; a
+    control character such as NUL, which ends LIKE's pattern, keeps the re-check), none of
+    them a letter a non-ASCII character folds into."""
+    return keyword.isascii() and keyword.isprintable() and _FOLDED_INTO.isdisjoint(keyword)
+
+
 def fts_candidates(
     conn: Connection, table: Table, keyword: str, scanned: Callable[[], int]
 ) -> ColumnElement[bool] | None:
     """A condition on ``table.c.id``: among the ids the SQLite FTS5 table of ``table``
     proposes for ``keyword``; None when the index cannot help (PostgreSQL, a keyword
-    shorter than a trigram, or more candidates than a scan of ``scanned()`` rows would
-    cost). The match runs once, here: a phrase of common trigrams costs far more than
-    its few candidates, which then travel as one JSON parameter."""
-    if conn.dialect.name != "sqlite" or len(keyword) < MIN_TRIGRAM:
+    shorter than a trigram, one holding NUL, which FTS5's query parser refuses, or more
+    candidates than a scan of ``scanned()`` rows would cost). The match runs once, here: a
+    phrase of common trigrams costs far more than its few candidates, which then travel as
+    one JSON parameter."""
+    if conn.dialect.name != "sqlite" or len(keyword) < MIN_TRIGRAM or "\0" in keyword:
         return None
     fts = f"{table.name}_fts"
     cap = max(_CAP_MIN, min(_CAP_MAX, scanned() // _CAP_SHARE))

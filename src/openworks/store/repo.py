@@ -40,7 +40,7 @@ from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import DeploymentFilter, FileFilter, Page
 
 from .hot import HotRead, HotWrite
-from .list_counts import counted, fts_candidates, page_of_few
+from .list_counts import counted, fts_candidates, fts_exact, page_of_few
 from .repo_blobs import BlobGrantsRepo
 from .repo_checks import SqlCheckStore
 from .repo_cross import SqlCrossStore
@@ -405,7 +405,11 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
 
     def list_files(self, project_id: int, flt: FileFilter, page: Page) -> tuple[list[File], int]:
         cond = [files.c.project_id == project_id, files.c.deleted_status == "NORMAL"]
-        keys = {"owner": flt.owner or None, "commit_status": flt.commit_status}
+        keys = {
+            "owner": flt.owner or None,
+            "commit_status": flt.commit_status,
+            "file_type": flt.file_types,  # several: the sum of their counter rows
+        }
         among = None
         if flt.folder_path:
             path = flt.folder_path.rstrip("/")
@@ -417,10 +421,11 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
             )
         if flt.keyword:
             keyword = flt.keyword.lower()
-            cond.append(files.c.name_key.like(_like(keyword), escape="\\"))
             among = fts_candidates(
                 self.conn, files, keyword, lambda: counted(self.conn, file_counts, project_id, keys)
             )
+            if among is None or not fts_exact(keyword):  # else the FTS match alone decides
+                cond.append(files.c.name_key.like(_like(keyword), escape="\\"))
             if among is not None:
                 cond.append(among)
         if flt.exact_name:
@@ -570,13 +575,14 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         if flt.executor:
             cond.append(packages.c.handler_id == flt.executor)
         if flt.keyword:
-            cond.append(packages.c.name.like(_like(flt.keyword), escape="\\"))
             among = fts_candidates(
                 self.conn,
                 packages,
                 flt.keyword,
                 lambda: counted(self.conn, package_counts, project_id, keys),
             )
+            if among is None or not fts_exact(flt.keyword):  # else the FTS match decides
+                cond.append(packages.c.name.like(_like(flt.keyword), escape="\\"))
             if among is not None:
                 cond.append(among)
         if flt.status is not None:

@@ -1,11 +1,13 @@
-"""Row counters kept by database triggers (migration 0016), read by list_counts.py.
+"""Row counters kept by database triggers (migrations 0016, 0017), read by list_counts.py.
 
 ::
 
     packages       ──trigger──▶ package_counts       (project_id, status, creator_id, n)
     pipeline_runs  ──trigger──▶ pipeline_run_counts  (project_id, status, creator, n)
-    files          ──trigger──▶ file_counts          (project_id, owner, commit_status, n)
-                                (only rows with deleted_status = 'NORMAL' are counted)
+    files          ──trigger──▶ file_counts          (project_id, owner, commit_status,
+                                                         file_type, n)
+                                (only rows with deleted_status = 'NORMAL' are counted;
+                                 file_type since migration 0017: FileTypes filters count)
 
 The exact number of rows of a key is ``sum(n)`` over the counter rows of that key. SQLite
 (one writer at a time) keeps one row per key and updates it in place. PostgreSQL appends a
@@ -55,8 +57,9 @@ file_counts = Table(
     Column("project_id", ID, nullable=False),
     Column("owner", String(64), nullable=False),
     Column("commit_status", Integer, nullable=False),
+    Column("file_type", Integer, nullable=False),
     Column("n", BigInteger, nullable=False),
-    Index("ix_file_counts_key", "project_id", "owner", "commit_status"),
+    Index("ix_file_counts_key", "project_id", "owner", "commit_status", "file_type"),
 )
 
 # ListPipelineRuns by Status and Creator in page order (schema_pipeline.py's table; declared
