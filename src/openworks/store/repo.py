@@ -793,13 +793,28 @@ class SqlStore:
         On PostgreSQL its plain SELECTs run without BEGIN/COMMIT; its first write or
         locking read through SQLAlchemy opens a real transaction that the rest joins, and
         one on the raw driver is refused (store/pg_pool.py). On SQLite it is one WAL
-        snapshot. Anything that writes asks for ``write=True``."""
+        snapshot, except on a thread's kept connection (the event loop's inline reads):
+        there, as on PostgreSQL, hot reads run without BEGIN/COMMIT (:meth:`_read_kept`).
+        Anything that writes asks for ``write=True``."""
         kept = None if write else self._kept.get(threading.get_ident())
         if kept is not None and not kept.in_transaction() and not kept.invalidated:
-            yield from self._run(kept, write)
+            yield from self._read_kept(kept)
             return
         with self.engine.connect() as conn:
             yield from self._run(conn, write)
+
+    def _read_kept(self, conn: Connection) -> Iterator[SqlTx]:
+        """A read on the kept SQLite connection: no transaction is opened for it, so each
+        hot read (store/hot.py, straight on the driver) is a statement of its own in
+        autocommit; a statement through SQLAlchemy opens a real transaction on the way
+        (autobegin, then BEGIN from store/db.py), ended here. Two transaction objects and
+        the BEGIN / COMMIT round trips were ~10 % of an inline GetDeployment."""
+        conn.info["write"] = False
+        try:
+            yield SqlTx(conn, self.box, self._claim)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()  # a read: nothing to keep
 
     def _run(self, conn: Connection, write: bool) -> Iterator[SqlTx]:
         conn.info["write"] = write

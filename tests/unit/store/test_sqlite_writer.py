@@ -88,3 +88,34 @@ def test_the_write_flag_does_not_outlive_its_checkout(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.connection.dbapi_connection is first  # the same pooled connection
         assert "write" not in conn.info
+
+
+def test_reads_on_the_kept_connection_open_no_transaction(tmp_path: Path) -> None:
+    """The event loop's inline reads: no BEGIN of their own, each statement sees what was
+    committed when it ran, and a statement through SQLAlchemy (autobegin) is ended with
+    the read, so the kept connection serves the next read too."""
+    from openworks.store.repo import SqlStore
+
+    engine = make_engine(f"sqlite:///{tmp_path}/k.db")
+    write(engine, "first")
+    store = SqlStore(engine)
+    store.keep_connection()
+    try:
+        with store.transaction() as tx:
+            kept = tx.conn
+            driver = kept.connection.driver_connection
+            assert not kept.in_transaction() and not driver.in_transaction
+            assert driver.execute("SELECT count(*) FROM t").fetchone() == (1,)
+            write(engine, "second")  # commits while the read is open
+            assert driver.execute("SELECT count(*) FROM t").fetchone() == (2,)
+            assert kept.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+            assert kept.in_transaction() and driver.in_transaction  # autobegun: BEGIN
+        assert not kept.in_transaction() and not driver.in_transaction
+        with store.transaction() as tx:
+            assert tx.conn is kept  # the same connection, free again
+        with pytest.raises(RuntimeError), store.transaction() as tx:
+            tx.conn.execute(text("SELECT 1"))
+            raise RuntimeError("handler failed")
+        assert not kept.in_transaction() and not driver.in_transaction
+    finally:
+        store.release_connection()
