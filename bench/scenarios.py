@@ -54,7 +54,7 @@ class Bench:
     seconds: float
     rounds: int
     connections: int = 32
-    rate_cap: float = 4000.0
+    rate_cap: float = 10000.0
     rows: list[Row] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
 

@@ -36,14 +36,17 @@ def configure_logging(level: str = "info", log_format: str = "text") -> None:
     """
     if log_format not in ("text", "json"):
         raise ConfigError(f"Unknown log format {log_format!r}: use text or json.")
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    if log_format == "json":
-        from openworks.logformat import JsonFormatter
+    from openworks.logformat import JsonFormatter, TextFormatter
 
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    if not root.handlers:  # as logging.basicConfig: only a process's first configuration
+        handler = logging.StreamHandler()
+        handler.setFormatter(TextFormatter())
+        root.addHandler(handler)
+        root.setLevel(level.upper())
+    if log_format == "json":
+        for each in root.handlers:
+            each.setFormatter(JsonFormatter())
     # The format uses none of the caller's file, thread or process: skip collecting them
     # on every record (the logging HOWTO's "Optimization" section; a few µs a request).
     logging._srcfile = None

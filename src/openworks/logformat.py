@@ -23,10 +23,35 @@ from typing import Any
 
 import orjson
 
-__all__ = ["ACCESS_FIELDS", "FORMATS", "JsonFormatter", "uvicorn_log_config"]
+__all__ = [
+    "ACCESS_FIELDS",
+    "FORMATS",
+    "TEXT_FORMAT",
+    "JsonFormatter",
+    "TextFormatter",
+    "uvicorn_log_config",
+]
 
 FORMATS = ("text", "json")
 ACCESS_FIELDS = ("request_id", "action", "account", "status", "code", "ms")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class TextFormatter(logging.Formatter):
+    """The ``text`` format; the date and time up to the second are formatted once a second
+    (``time.strftime`` per record was a measurable share of an access-log line)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._stamp: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second, stamp = self._stamp
+        if int(record.created) != second:
+            second = int(record.created)
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+            self._stamp = (second, stamp)
+        return f"{stamp},{int(record.msecs):03d}"
 
 
 class JsonFormatter(logging.Formatter):
