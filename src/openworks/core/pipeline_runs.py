@@ -94,14 +94,18 @@ def _refuse_deploy(tx: Tx, principal: Principal, project: Project, what: str) ->
 # -- the operations -------------------------------------------------------------------------
 
 
+def _missing(project: Project, run_id: str) -> NotFound:
+    return NotFound(
+        "InvalidPipelineRun.NotFound",
+        f"The pipeline run {run_id} does not exist in workspace {project.identifier}.",
+    )
+
+
 def _find(tx: Tx, project: Project, run_id: str, lock: bool = False) -> PipelineRun:
     store = tx.pipeline()
     run = store.lock_run(run_id) if lock else store.run(run_id)
     if run is None or run.project_id != project.id:
-        raise NotFound(
-            "InvalidPipelineRun.NotFound",
-            f"The pipeline run {run_id} does not exist in workspace {project.identifier}.",
-        )
+        raise _missing(project, run_id)
     return run
 
 
@@ -283,8 +287,11 @@ def abolish_run(core: Core, principal: Principal, ref: ProjectRef, run_id: str) 
 def get_run(core: Core, principal: Principal, ref: ProjectRef, run_id: str) -> RunView:
     with core.store.transaction() as tx:
         project = resolve_project(tx, principal, ref)
-        run = _find(tx, project, run_id)
-        return RunView(run, derive_run(tx, run))
+        found = tx.pipeline().run_read(run_id)  # the run and its packages' state at once
+        if found is None or found.run.project_id != project.id:
+            raise _missing(project, run_id)
+        run = found.run
+        return RunView(run, run_stages.derive(run.stages, found.dev, found.prod, run.cancelled))
 
 
 def list_runs(

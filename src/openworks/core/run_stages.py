@@ -20,15 +20,19 @@ and DEV by the run's development package, PROD_CHECK and PROD by its production 
 The run: Cancel once abolished (its Running and Init stages too); else Termination if a
 stage is, Fail (with that stage's Message) if a stage failed, Success when every stage
 succeeded, else Running.
+
+A stage reads four columns of a package (:class:`PackageState`: status, checking status,
+hold, error message), so a reader that only derives (GetPipelineRun) takes the run and
+those columns of both its packages in one statement (``RunStore.run_read`` ─▶ RunRead).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from .model import CheckingStatus, Package, PackageStatus, Page, PipelineRun, RunStage
+from .model import CheckingStatus, PackageStatus, Page, PipelineRun, RunStage
 
 __all__ = [
     "BUILD",
@@ -46,6 +50,8 @@ __all__ = [
     "SUCCESS",
     "TERMINATION",
     "Derived",
+    "PackageState",
+    "RunRead",
     "RunStore",
     "StageInfo",
     "StageView",
@@ -116,6 +122,29 @@ def stage_codes(offline: bool, standard: bool) -> tuple[str, ...]:
     return (BUILD, PROD_CHECK, PROD)
 
 
+class PackageState(Protocol):
+    """What a stage's status follows from: a :class:`~openworks.core.model.Package`, or
+    just these columns of its row (``RunStore.run_read``)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def checking_status(self) -> int | None: ...
+    @property
+    def hold(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
+class RunRead(NamedTuple):
+    """A run with the state of its development and production packages (None: no
+    package, or its row is gone), read at once for :func:`derive`."""
+
+    run: PipelineRun
+    dev: PackageState | None
+    prod: PackageState | None
+
+
 @dataclass(frozen=True, slots=True)
 class StageView:
     code: str
@@ -131,7 +160,7 @@ class Derived:
     stages: tuple[StageView, ...]
 
 
-def _check_status(package: Package) -> tuple[str, str | None]:
+def _check_status(package: PackageState) -> tuple[str, str | None]:
     if package.status == PackageStatus.READY and package.hold == "checks":
         return RUNNING, None
     if package.checking_status == CheckingStatus.FAILED:
@@ -141,7 +170,7 @@ def _check_status(package: Package) -> tuple[str, str | None]:
     return SUCCESS, None
 
 
-def _deploy_status(package: Package) -> tuple[str, str | None]:
+def _deploy_status(package: PackageState) -> tuple[str, str | None]:
     if package.status == PackageStatus.READY:
         return RUNNING, None
     if package.status == PackageStatus.SUCCESS:
@@ -151,7 +180,9 @@ def _deploy_status(package: Package) -> tuple[str, str | None]:
     return FAIL, package.error_message
 
 
-def _stage(stage: RunStage, dev: Package | None, prod: Package | None) -> tuple[str, str | None]:
+def _stage(
+    stage: RunStage, dev: PackageState | None, prod: PackageState | None
+) -> tuple[str, str | None]:
     if stage.status is not None:
         return stage.status, stage.message
     if not stage.triggered:
@@ -165,7 +196,10 @@ def _stage(stage: RunStage, dev: Package | None, prod: Package | None) -> tuple[
 
 
 def derive(
-    stages: Sequence[RunStage], dev: Package | None, prod: Package | None, cancelled: bool
+    stages: Sequence[RunStage],
+    dev: PackageState | None,
+    prod: PackageState | None,
+    cancelled: bool,
 ) -> Derived:
     """The statuses of every stage and of the run (see the module docstring)."""
     views = []
@@ -212,6 +246,10 @@ class RunStore(Protocol):
 
     def insert_run(self, run: PipelineRun) -> None: ...
     def run(self, run_id: str) -> PipelineRun | None: ...
+    def run_read(self, run_id: str) -> RunRead | None:
+        """The run and the state of its packages, in one statement (GetPipelineRun)."""
+        ...
+
     def lock_run(self, run_id: str) -> PipelineRun | None:
         """The run, its row locked until the transaction ends (PostgreSQL)."""
         ...

@@ -2,20 +2,29 @@
 
 The stored stages are a JSON list ``[{"code", "triggered", "status", "message"}]``; the
 domain (:mod:`openworks.core.pipeline_runs`) reads and writes whole runs.
+
+GetPipelineRun's read is one statement (:meth:`SqlRunStore.run_read`)::
+
+    pipeline_runs ─LEFT JOIN packages AS dev_package  ON id = dev_package_id
+                  ─LEFT JOIN packages AS prod_package ON id = prod_package_id
+        ─▶ the run's columns, then per package: id (NULL: none), status, checking_status,
+           hold, error_message (what ``run_stages.derive`` reads)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from openworks.core.model import Page, PipelineRun, RunStage
+from openworks.core.run_stages import RunRead
 
 from .hot import HotRead
 from .list_counts import counted
+from .schema import packages
 from .schema_counts import pipeline_run_counts
 from .schema_pipeline import pipeline_runs
 
@@ -64,6 +73,29 @@ _RUN = HotRead(select(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id"
 _LOCK_RUN = HotRead(
     select(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id")).with_for_update()
 )
+_STATE = ("id", "status", "checking_status", "hold", "error_message")
+
+
+def _run_read() -> HotRead:
+    dev = packages.alias("dev_package")
+    prod = packages.alias("prod_package")
+    return HotRead(
+        select(
+            pipeline_runs,
+            *(dev.c[n].label(f"dev_package__{n}") for n in _STATE),
+            *(prod.c[n].label(f"prod_package__{n}") for n in _STATE),
+        )
+        .select_from(
+            pipeline_runs.outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id).outerjoin(
+                prod, prod.c.id == pipeline_runs.c.prod_package_id
+            )
+        )
+        .where(pipeline_runs.c.id == bindparam("_id"))
+    )
+
+
+_RUN_READ = _run_read()
+_RUN_COLUMNS = tuple(c.key for c in pipeline_runs.c)
 _INSERT_RUN = insert(pipeline_runs)
 _UPDATE_RUN = update(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id"))
 
@@ -92,6 +124,20 @@ def _run(row: Row[Any] | Mapping[str, Any]) -> PipelineRun:
     )
 
 
+class _State(NamedTuple):
+    """The columns of a package row a stage's status follows from (``PackageState``)."""
+
+    status: int
+    checking_status: int | None
+    hold: str | None
+    error_message: str | None
+
+
+def _state(row: Sequence[Any]) -> _State | None:
+    """``row``: a package's ``_STATE`` columns; None when the join found no package."""
+    return None if row[0] is None else _State(*row[1:])
+
+
 class SqlRunStore:
     """Implements :class:`openworks.core.run_stages.RunStore`."""
 
@@ -104,6 +150,14 @@ class SqlRunStore:
     def run(self, run_id: str) -> PipelineRun | None:
         rows = _RUN.dicts(self.conn, {"_id": run_id})
         return _run(rows[0]) if rows else None
+
+    def run_read(self, run_id: str) -> RunRead | None:
+        rows = _RUN_READ.rows(self.conn, {"_id": run_id})
+        if not rows:
+            return None
+        row, n, k = rows[0], len(_RUN_COLUMNS), len(_STATE)
+        run = _run(dict(zip(_RUN_COLUMNS, row[:n], strict=True)))
+        return RunRead(run, _state(row[n : n + k]), _state(row[n + k :]))
 
     def lock_run(self, run_id: str) -> PipelineRun | None:
         read = _LOCK_RUN if self.conn.dialect.name == "postgresql" else _RUN

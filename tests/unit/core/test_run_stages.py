@@ -165,3 +165,38 @@ def test_a_bare_core_does_not_advance_after_a_package_settles(core: Core) -> Non
     view = pipeline_runs.get_run(core, ROOT, ref, run_id)
     assert by_code(view.derived)["DEV"] == rs.SUCCESS
     assert by_code(view.derived)["PROD_CHECK"] == rs.INIT and view.run.status == rs.RUNNING
+
+
+# -- GetPipelineRun's one-statement read (RunStore.run_read) --------------------------------
+
+
+def _state(package: rs.PackageState | None) -> tuple[object, ...] | None:
+    if package is None:
+        return None
+    return (package.status, package.checking_status, package.hold, package.error_message)
+
+
+def _read_matches_packages(core: Core, run_id: str) -> rs.RunRead:
+    """``run_read`` gives the run ``run`` gives and the columns of the packages it links."""
+    with core.store.transaction() as tx:
+        found = tx.pipeline().run_read(run_id)
+        run = tx.pipeline().run(run_id)
+        assert found is not None and run is not None and found.run == run
+        dev, prod = run_trigger.run_packages(tx, run)
+        assert (_state(found.dev), _state(found.prod)) == (_state(dev), _state(prod))
+        derived = rs.derive(run.stages, found.dev, found.prod, run.cancelled)
+        assert derived == run_trigger.derive_run(tx, run)
+        return found
+
+
+def test_run_read_follows_the_run_through_its_packages(core: Core) -> None:
+    run_trigger.install(core)  # the Auto run goes on to PROD once DEV settles
+    ref, run_id = _auto_run(core, "ws_read")
+    first = _read_matches_packages(core, run_id)  # DEV package made, not executed yet
+    assert first.dev is not None and first.prod is None
+    _drain(core)
+    last = _read_matches_packages(core, run_id)  # both packages settled
+    assert last.dev is not None and last.prod is not None
+    assert pipeline_runs.get_run(core, ROOT, ref, run_id).derived.status == rs.SUCCESS
+    with core.store.transaction() as tx:
+        assert tx.pipeline().run_read("00000000-0000-4000-8000-000000000000") is None
