@@ -10,12 +10,28 @@ one straight line, so a call costs what its steps cost::
     read_body ─▶ take_slot ─▶ decode ─▶ identify ─▶ resolve_operation ─▶ authenticate
     (413, 408)  (429 System)  (400)    (signature    (Action known,       (timestamp, key,
                                         present)      Version)             signature, nonce)
-        ─▶ admit ─▶ type_params ─▶ handle: dispatch ─▶ render    one hop to a thread,
-          (429)     (400)           (the handler       (JSON,     none for a read that
-                                     under its rule)    XML)      runs inline (fastpaths)
+        ─▶ admit ─▶ type_params ─▶ handle: dispatch ─▶ render
+          (429)     (400)           (the handler       (JSON,
+                                     under its rule)    XML)
 
     an ApiError at any step ─▶ render_failure; anything else ─▶ logged, InternalError.System
     the in-flight slot given back, then ─▶ audit (writes) ─▶ observe ─▶ log_access ─▶ respond
+
+Where authenticate ... handle run, chosen once by server/fastpaths.py (``[ ]``: one hop to
+a thread; the rest, and every other step, on the event loop)::
+
+    inline_auth, an inline read    authenticate ─▶ admit ─▶ type_params ─▶ handle
+    inline_auth, any other call    authenticate ─▶ admit ─▶ type_params ─▶ [handle]
+    no inline_auth (PostgreSQL)   [authenticate ─▶ admit ─▶ type_params ─▶ handle]
+                                   (authenticate_and_handle)
+    no inline_auth, inline read   [authenticate] ─▶ admit ─▶ type_params ─▶ handle
+    (SQLite, nonces in Redis)
+
+In the one hop of ``authenticate_and_handle`` the limiter is asked from the thread (a
+blocking one belongs off the loop anyway; MemoryLimiter takes its lock); what the call
+established before a step failed (its account, a write's audit note) comes back to the
+loop in its :class:`Progress`, so the answer, audit row and metrics are those of the
+steps one by one.
 
 The order is the one docs/behaviour.md ("Order of checks") promises a client. A failure
 is rendered as the Alibaba Cloud error envelope in the caller's format. A write is
@@ -74,6 +90,7 @@ from .service import Service
 __all__ = [
     "AuditNote",
     "Disconnected",
+    "Progress",
     "admit",
     "audit",
     "authenticate",
@@ -91,6 +108,8 @@ __all__ = [
     "respond",
     "take_slot",
     "type_params",
+    "typed_for",
+    "whose",
 ]
 
 log = logging.getLogger("openworks.access")
@@ -202,7 +221,7 @@ def authenticate(
 ) -> Credential:
     """The caller's credential: timestamp, AccessKey (or STS token), signature, nonce. On
     the event loop where nothing of it waits on the network (fastpaths.py), else in a
-    thread."""
+    thread, with the steps after it (the module docstring)."""
     lookup = keys
     if security is not None:  # STS tokens (openworks.security)
         lookup = security.lookup(keys, raw, params)
@@ -278,6 +297,39 @@ class AuditNote:
         return self.sent if self.typed is None else self.typed
 
 
+@dataclass(slots=True)
+class Progress:
+    """What a call has established so far, kept when a later step fails, wherever the
+    steps ran: the caller's account (for the access log), a write's audit note and the
+    handler's document (for the audit row)."""
+
+    account: str = "-"
+    note: AuditNote | None = None
+    document: dict[str, Any] | None = None
+
+
+def whose(progress: Progress, credential: Credential) -> Principal:
+    """The authenticated caller; its account noted."""
+    principal = credential.principal
+    assert isinstance(principal, Principal)
+    progress.account = principal.account_id
+    return principal
+
+
+def typed_for(
+    progress: Progress, credential: Credential, principal: Principal, operation: Operation,
+    params: Mapping[str, str], security: Security | None,
+) -> dict[str, Any]:  # fmt: skip
+    """type_params, a write's audit note taken first (a write refused here is audited with
+    the parameters as sent) and given the typed ones after."""
+    if security is not None and not operation.is_read:
+        progress.note = AuditNote.of(credential, principal, operation, params)
+    typed = type_params(operation, params)
+    if progress.note is not None:
+        progress.note.typed = dict(typed)
+    return typed
+
+
 async def audit(
     security: Security,
     note: AuditNote,
@@ -346,14 +398,29 @@ def build_pipeline(service: Service, metrics: ApiMetrics, fast: FastPaths) -> AS
     inline_reads, inline_auth, json_fields = fast.inline_reads, fast.inline_auth, fast.json_fields
     observe = metrics.observe
 
+    def authenticate_and_handle(
+        progress: Progress, raw: RawRequest, params: Mapping[str, str], signed: Signed,
+        action: str, operation: Operation, request_id: str, fmt: str,
+    ) -> tuple[bytes, str]:  # fmt: skip
+        """authenticate ─▶ admit ─▶ type_params ─▶ handle, in one hop to a thread: for a
+        process whose authentication waits on the network (no ``inline_auth``)."""
+        security = service.security
+        credential = authenticate(raw, params, signed, service.keys, service.nonces, security)
+        principal = whose(progress, credential)
+        if service.limiter is not None:  # already off the loop: asked here (module docstring)
+            service.limiter.admit(progress.account, action, operation.is_read)
+        typed = typed_for(progress, credential, principal, operation, params, security)
+        call = Call(service.core, principal)
+        progress.document, rendered = handle(operation, call, typed, request_id, fmt)
+        return rendered
+
     async def pipeline(scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = new_request_id()
-        fmt, action, account = "JSON", "-", "-"
+        fmt, action = "JSON", "-"
         headers = header_map(scope)
         extra: dict[str, str] = {}
-        note: AuditNote | None = None  # writes: their audit row
-        document: dict[str, Any] | None = None
+        progress = Progress()  # the account, a write's audit note, the document
         code = "OK"
         entered = False
         try:
@@ -366,32 +433,34 @@ def build_pipeline(service: Service, metrics: ApiMetrics, fast: FastPaths) -> AS
             signed = identify(raw, params)
             action = signed.action or "-"
             operation = resolve_operation(signed)
-            security = service.security
-            if inline_auth:
-                credential = authenticate(
-                    raw, params, signed, service.keys, service.nonces, security
-                )
-            else:  # the replay check (and a key lookup) waits on the network
-                credential = await run_in_threadpool(
-                    authenticate, raw, params, signed, service.keys, service.nonces, security
-                )
-            principal = credential.principal
-            assert isinstance(principal, Principal)
-            account = principal.account_id
-            if service.limiter is not None:
-                await admit(service.limiter, account, action, operation.is_read)
-            if security is not None and not operation.is_read:
-                note = AuditNote.of(credential, principal, operation, params)
-            typed = type_params(operation, params)
-            if note is not None:
-                note.typed = dict(typed)
-            call = Call(service.core, principal)
-            if operation in inline_reads:
-                document, (content, content_type) = handle(operation, call, typed, request_id, fmt)
-            else:
-                document, (content, content_type) = await run_in_threadpool(
-                    handle, operation, call, typed, request_id, fmt
-                )
+            if not inline_auth and operation not in inline_reads:  # one hop for the rest
+                content, content_type = await run_in_threadpool(
+                    authenticate_and_handle,
+                    progress, raw, params, signed, action, operation, request_id, fmt,
+                )  # fmt: skip
+            else:  # the steps one by one, each on the loop or in a thread
+                security = service.security
+                if inline_auth:
+                    credential = authenticate(
+                        raw, params, signed, service.keys, service.nonces, security
+                    )
+                else:  # the replay check (and a key lookup) waits on the network
+                    credential = await run_in_threadpool(
+                        authenticate, raw, params, signed, service.keys, service.nonces, security
+                    )
+                principal = whose(progress, credential)
+                if service.limiter is not None:
+                    await admit(service.limiter, progress.account, action, operation.is_read)
+                typed = typed_for(progress, credential, principal, operation, params, security)
+                call = Call(service.core, principal)
+                if operation in inline_reads:
+                    progress.document, (content, content_type) = handle(
+                        operation, call, typed, request_id, fmt
+                    )
+                else:
+                    progress.document, (content, content_type) = await run_in_threadpool(
+                        handle, operation, call, typed, request_id, fmt
+                    )
             status = 200
         except Disconnected:
             metrics.refused("body_disconnected")
@@ -410,12 +479,13 @@ def build_pipeline(service: Service, metrics: ApiMetrics, fast: FastPaths) -> AS
         finally:
             if entered:
                 gate.leave()
+        note = progress.note  # a write's audit row
         if note is not None and service.security is not None:
-            await audit(service.security, note, action, status, code, request_id, document)
+            await audit(service.security, note, action, status, code, request_id, progress.document)
             metrics.sync_audit()  # a failed audit write, counted by store/audit.py
         elapsed = (time.perf_counter() - started) * 1000
         observe(action, code, status, elapsed / 1000)
-        log_access(action, status, code, elapsed, request_id, account, json_fields)
+        log_access(action, status, code, elapsed, request_id, progress.account, json_fields)
         await respond(
             send, status, content_type, content, {"x-acs-request-id": request_id, **extra}
         )
