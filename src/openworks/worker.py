@@ -2,10 +2,15 @@
 
 One loop per worker thread::
 
-    ┌──────────────▶ run_next_package ── got one ──┐
-    │                      │ none left             │
-    │                      ▼                       │
-    └── woken (notify) or idle timeout ◀───────────┘
+    ┌─▶ run_next ─┬─ ran one, and another was ready ─▶ run_next again
+    │             ├─ ran the only ready one ─┐
+    │             └─ none was ready ─────────┤
+    │                                        ▼
+    └────────── woken (notify) or idle timeout
+
+The claim says whether another package was ready beside the one it took, so the loop does not
+claim again just to find none (on SQLite an empty claim still takes the write lock). A package
+made ready while one runs notifies the worker, which then runs again at once.
 
 The queue is the ``packages`` table itself (Status 0, not held), so a package created by
 any process is found; ``notify`` only shortens the wait for packages created in this
@@ -23,7 +28,7 @@ import logging
 import threading
 
 from openworks.core.context import Core
-from openworks.core.packages import run_next_package
+from openworks.core.packages import run_next
 from openworks.delivery import CheckLoop
 from openworks.store.write_queue import urgent_writer
 
@@ -65,14 +70,17 @@ class Worker:
         count = 0
         while not self._stop.is_set():
             try:
-                executed = run_next_package(self.core)
-                if executed is None:
+                ran = run_next(self.core)
+                if ran is None:
                     break
-                log.debug("executed package %d", executed)
+                log.debug("executed package %d", ran[0])
             except Exception:
                 log.exception("package execution failed")
                 self._stop.wait(0.5)
+                ran = None
             count += 1
+            if ran is not None and not ran[1]:
+                break  # it was the only ready one: wait for a notification
         return count
 
     def _loop(self) -> None:

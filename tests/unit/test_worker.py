@@ -152,3 +152,59 @@ def test_packages_of_one_workspace_run_in_order_with_two_workers(
     for t in threads:
         t.join(60)
     assert [packages.get_deployment(core, ROOT, ref, i).status for i in ids] == [1] * 12
+
+
+def count_claims(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every claim the worker makes: True if it found a package."""
+    from openworks.store.repo import SqlTx
+
+    claims: list[bool] = []
+    real = SqlTx.claim_ready_package
+
+    def counted(self: SqlTx):  # type: ignore[no-untyped-def]
+        found = real(self)
+        claims.append(found is not None)
+        return found
+
+    monkeypatch.setattr(SqlTx, "claim_ready_package", counted)
+    return claims
+
+
+def test_no_claim_after_the_last_ready_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the claim tells whether another package was ready: the worker stops after the last
+    # one instead of taking the write lock once more to find none
+    core = make_core(tmp_path / "n.db")
+    queue_packages(core, 3)
+    claims = count_claims(monkeypatch)
+    assert Worker(core).drain() == 3
+    assert claims == [True, True, True]
+    assert Worker(core).drain() == 0 and claims[3:] == [False]
+
+
+def test_a_package_an_execution_makes_ready_runs_without_waiting(tmp_path: Path) -> None:
+    # an Auto run's DEV package settles inside the worker's transaction and its next stage
+    # makes the PROD package: the worker is told, so it does not wait out its idle time
+    from openworks.core import pipeline_runs, run_trigger
+    from openworks.core import run_stages as rs
+
+    core = run_trigger.install(make_core(tmp_path / "a.db"))
+    ref = ProjectRef(create_project(core, ROOT, NewProject("ws_auto_wait", "A", mode=3)))
+    fid = files.create_file(core, ROOT, ref, 10, {"FileName": "auto", "Content": "SELECT 1"})
+    worker = Worker(core, idle_seconds=60)
+    core.on_package = worker.notify
+    worker.start()
+    try:
+        started = time.monotonic()
+        run_id = pipeline_runs.create_run(core, ROOT, ref, "Online", [str(fid)], None, "Auto", None)
+        worker.notify()
+        while time.monotonic() - started < 20:
+            view = pipeline_runs.get_run(core, ROOT, ref, run_id)
+            if view.derived.status != rs.RUNNING:
+                break
+            time.sleep(0.02)
+        assert view.derived.status == rs.SUCCESS
+        assert time.monotonic() - started < 20
+    finally:
+        worker.stop()

@@ -197,6 +197,8 @@ class CrossGate:
             try:
                 run.prod_package_id = _deploy(tx, self._core, principal, target, run)
                 run.modify_time = now
+                # the worker running this package claims the new one once this ends
+                self._core.on_package(run.prod_package_id)
             except Invalid as refused:
                 finish(run, FAIL, refused.code, refused.message, now)
         else:

@@ -67,6 +67,7 @@ __all__ = [
     "get_deployment",
     "list_deployments",
     "node_outputs",
+    "run_next",
     "run_next_package",
     "submit_file",
 ]
@@ -204,7 +205,14 @@ def execute_package(tx: Tx, package: Package, now: int, gates: tuple[Gate, ...])
 
 
 def run_next_package(core: Core) -> int | None:
-    """Claim the oldest READY package that is not held and execute it; its id, or None.
+    """Claim the oldest READY package that is not held and execute it; its id, or None."""
+    ran = run_next(core)
+    return None if ran is None else ran[0]
+
+
+def run_next(core: Core) -> tuple[int, bool] | None:
+    """Claim the oldest READY package that is not held and execute it: its id and whether
+    another package was claimable when it was claimed (else None: nothing was).
 
     If executing raises (a defect, or the database going away mid-way), the transaction
     rolls back and the package is failed in a second transaction with a message saying so,
@@ -213,13 +221,14 @@ def run_next_package(core: Core) -> int | None:
     claimed: int | None = None
     try:
         with core.store.transaction(write=True) as tx:
-            package = tx.claim_ready_package()
-            if package is None:
+            claim = tx.claim_ready_package()
+            if claim is None:
                 return None
+            package = claim.package
             claimed = package.id
             execute_package(tx, package, core.clock(), core.lifecycle_gates)
             core.inside_execution(package.id)
-            return package.id
+            return package.id, claim.more
     except Exception:
         if claimed is not None:
             _fail_after_crash(core, claimed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .folder_model import Business, Folder, ParseNote, TableRelation
 from .member_model import Member, UserInfo
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .run_stages import RunStore
 
 __all__ = [
+    "Claimed",
     "ControlState",
     "ControlStore",
     "DeploymentFilter",
@@ -31,6 +32,14 @@ __all__ = [
     "Store",
     "Tx",
 ]
+
+
+class Claimed(NamedTuple):
+    """A package the worker claimed, and whether another one was claimable beside it (when
+    not, the worker waits for a notification instead of claiming again to find none)."""
+
+    package: Package
+    more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +167,7 @@ class Tx(Protocol):
     def list_packages(
         self, project_id: int, flt: DeploymentFilter, page: Page
     ) -> tuple[list[Package], int]: ...
-    def claim_ready_package(self) -> Package | None: ...
+    def claim_ready_package(self) -> Claimed | None: ...
     def list_package_files(
         self, project_id: int, flt: PackageFileFilter, page: Page
     ) -> tuple[list[PackageFile], int]:

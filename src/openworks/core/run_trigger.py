@@ -233,6 +233,9 @@ class RunsGate:
         if run.origin == "2024" and not run.cancelled:
             principal = Principal(project.account_id, run.creator)
             advance(tx, self._core, principal, project, run, [])
+            # A stage it triggered may have made a package ready: the worker (running this
+            # package) claims again once this transaction ends instead of waiting.
+            self._core.on_package(package.id)
         refresh(tx, run, self._core.clock())
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.sql import Select
 from openworks.core.context import now_ms
 from openworks.core.errors import Invalid
 from openworks.core.model import File, FileVersion, Item, Node, Package, Project
-from openworks.core.ports import DeploymentFilter, FileFilter, Page
+from openworks.core.ports import Claimed, DeploymentFilter, FileFilter, Page
 
 from .hot import HotRead, HotWrite
 from .list_counts import counted, fts_candidates, fts_exact, page_of_few
@@ -285,7 +285,7 @@ def _claim(gated: bool) -> _Claim:
     if gated:
         where.append(not_gated(bindparam("_now")))
     ready = select(packages).where(*where).order_by(packages.c.id)
-    return _Claim(ready, ready.limit(1), gated)
+    return _Claim(ready, ready.limit(2), gated)  # the claimed one, and whether there is more
 
 
 # Chosen once per SqlStore: only a store opened with test control pays for its gates.
@@ -605,9 +605,11 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         rows = list(self.conn.execute(stmt))
         return [_package(r, []) for r in rows], int(total)
 
-    def claim_ready_package(self) -> Package | None:
+    def claim_ready_package(self) -> Claimed | None:
         """The oldest READY, unheld package, locked for this transaction (with test
-        control, also not held by a test-control gate; see :class:`SqlStore`).
+        control, also not held by a test-control gate; see :class:`SqlStore`), and whether
+        another one was claimable (SQLite: a second row of the same query; PostgreSQL:
+        another candidate, whatever its workspace's lock).
 
         SQLite: the caller's ``BEGIN IMMEDIATE`` already makes this the only writer.
         PostgreSQL: the row is taken with ``FOR UPDATE SKIP LOCKED`` and the workspace with a
@@ -619,12 +621,16 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         claim = self._claim
         now = {"_now": now_ms()} if claim.gated else {}
         if self.conn.dialect.name != "postgresql":
-            row = self.conn.execute(claim.first, now).first()
-            return _package(row, self._items(row._mapping["id"])) if row else None
+            rows = self.conn.execute(claim.first, now).all()
+            if not rows:
+                return None
+            package = _package(rows[0], self._items(rows[0]._mapping["id"]))
+            return Claimed(package, more=len(rows) > 1)
         busy: set[int] = set()
-        for candidate in self.conn.execute(
+        candidates = self.conn.execute(
             claim.ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
-        ):
+        ).all()
+        for candidate in candidates:
             if candidate.project_id in busy:
                 continue
             params = {"_project_id": candidate.project_id}
@@ -637,7 +643,8 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
                 now,
             ).first()
             if row is not None:
-                return _package(row, self._items(candidate.id))
+                package = _package(row, self._items(candidate.id))
+                return Claimed(package, more=len(candidates) > 1)
             busy.add(candidate.project_id)
         return None
 

@@ -47,7 +47,7 @@ def test_a_busy_workspace_in_one_schema_does_not_block_another_schema() -> None:
             assert tx_a.claim_ready_package() is not None  # holds workspace pid_a's lock
             with store_b.transaction(write=True) as tx_b:
                 claimed = tx_b.claim_ready_package()
-                assert claimed is not None and claimed.id == package_b
+                assert claimed is not None and claimed.package.id == package_b
     finally:
         for engine in engines:
             engine.dispose()
