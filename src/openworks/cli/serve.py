@@ -21,6 +21,7 @@ from .common import DATABASE_URL, PORT, BoundedInt, Seconds
 from .listening import ListenError, listen_sockets
 from .listening import address as _address
 from .listening import listen as _listen  # noqa: F401  (the one socket; tests use it)
+from .startup import collector_paused
 
 if TYPE_CHECKING:
     import uvicorn
@@ -205,14 +206,14 @@ def serve(
     public_url: str | None,
 ) -> None:
     """Run the API server (with the package worker in the same process)."""
-    import uvicorn
+    with collector_paused(freeze=True):  # the server's modules: cli/startup.py
+        import uvicorn
 
-    from openworks import serving
-    from openworks.logformat import uvicorn_log_config
-    from openworks.metrics import describe_exposure, prepare_multiprocess
-    from openworks.server import build_service, create_app
-    from openworks.store.secrets import ServerKeyMismatch
-    from openworks.tls import TlsError
+        from openworks import serving
+        from openworks.logformat import uvicorn_log_config
+        from openworks.metrics import describe_exposure, prepare_multiprocess
+        from openworks.server import build_service, create_app
+        from openworks.store.secrets import ServerKeyMismatch
 
     configure_logging(log_level, log_format)
     settings = Settings.from_env(
@@ -238,11 +239,7 @@ def serve(
         blob_dir=blob_dir,
         public_url=public_url,
     )
-    try:
-        certificates = _prepare_tls(settings)
-    except TlsError as err:
-        click.echo(f"openworks: {err}", err=True)
-        sys.exit(2)
+    certificates = _prepare_tls(settings)
     try:
         service = build_service(settings)
     except ConfigError as err:
@@ -357,7 +354,22 @@ def process_app() -> object:
 
 
 def _prepare_tls(settings: Settings) -> TlsFiles | None:
-    """The certificate and key to serve, made or checked now; None without TLS."""
+    """The certificate and key to serve, made or checked now; None without TLS (and then
+    ``openworks.tls``, with its cryptography imports, is not loaded). A
+    :class:`~openworks.tls.TlsError` is one line and exit 2."""
+    tls_options = (settings.tls, settings.tls_names, settings.tls_only)
+    if not any((*tls_options, settings.tls_cert, settings.tls_key)):
+        return None
+    from openworks.tls import TlsError
+
+    try:
+        return _tls_files(settings)
+    except TlsError as err:
+        click.echo(f"openworks: {err}", err=True)
+        sys.exit(2)
+
+
+def _tls_files(settings: Settings) -> TlsFiles:
     from openworks import tls
     from openworks.tls import TlsError
 
@@ -370,8 +382,6 @@ def _prepare_tls(settings: Settings) -> TlsFiles | None:
                 "your certificate's own"
             )
         return tls.operator_pair(settings.tls_cert, settings.tls_key)
-    if not (settings.tls or settings.tls_names or settings.tls_only):
-        return None
     directory = tls.tls_directory(settings.database_url)
     return tls.ensure_local_certificates(directory, settings.tls_names)
 

@@ -13,8 +13,10 @@
 ``/`` is served here once; no route of the router matches it. ``/healthz`` says the process
 runs (liveness); ``/readyz`` that it can serve: the database and Redis (when configured)
 answer (openworks.readiness). ``/metrics`` is off, open or behind a bearer token
-(openworks.metrics). The lifespan sizes the thread pool, lends the event loop a connection
-for inline reads, starts the worker and freezes start-up objects out of the collector.
+(openworks.metrics). The console (``/console/…``) is imported on its first request
+(server/console_mount.py). The lifespan sizes the thread pool, lends the event loop a
+connection for inline reads, starts the worker and freezes start-up objects out of the
+collector.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from openworks.metrics import Exporter
 from openworks.readiness import Readiness
 from openworks.store import SqlStore
 
+from .console_mount import ConsoleMount
 from .downloads import download_routes
 from .fastpaths import API_THREADS, choose_fast_paths
 from .pipeline import build_pipeline, operation_table
@@ -119,10 +122,8 @@ def create_app(service: Service) -> Starlette:
             if isinstance(store, SqlStore):
                 store.release_connection()
 
-    # -- web console (issue 8): pages under /console ------------------------------------
-    from openworks.console import console_routes
-
-    console = console_routes(service)
+    # -- web console (issue 8): pages under /console, imported on their first request ---
+    console = ConsoleMount(service)
     # -- test control (issue 9): /_openworks/ only with --control, matched first ---------
     control: list[BaseRoute] = []
     if settings.control:
@@ -137,7 +138,7 @@ def create_app(service: Service) -> Starlette:
     if exporter.mode != "off":  # off: /metrics is not there (404)
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     routes.extend(download_routes(service.core))  # resource bytes by signed link
-    routes.extend(console)
+    routes.append(console)
     app = App(routes=routes, lifespan=lifespan)
     app.api = build_pipeline(service, exporter.api, fast)
     app.state.service = service

@@ -38,7 +38,7 @@ from sqlalchemy.pool import NullPool
 
 from openworks.errors import ConfigError
 
-from . import pg_pool
+from . import pg_pool, schema
 from .write_queue import WriteQueue, WriteTurn
 
 __all__ = [
@@ -286,6 +286,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
+        schema.add_postgresql_predicates()  # the partial indexes' PostgreSQL option
         kwargs: dict[str, Any] = {}
         if "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}

@@ -6,6 +6,15 @@ repositories query and what ``alembic revision --autogenerate`` compares against
 Numeric IDs come from autoincrement columns that start at DataWorks-like offsets (seeded by the
 initial migration), so IDs stay unique across processes with no coordination beyond the
 database.
+
+Partial indexes (:func:`partial_index`) have one predicate for both databases. Here it is
+only SQLite's ``sqlite_where``: a ``postgresql_where`` option would make SQLAlchemy import
+its PostgreSQL dialect (about 50 ms) to validate the option in every process, an SQLite
+server's too, although nothing reads it at run time (the migrations create the real
+indexes). :func:`add_postgresql_predicates` gives the indexes their ``postgresql_where``;
+``store.db.make_engine`` calls it for a PostgreSQL URL, so the metadata that the
+migrations' environment (``alembic revision --autogenerate``) compares with a PostgreSQL
+database has them. A partial index made after that call gets its predicate at once.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from sqlalchemy import (
 __all__ = [
     "access_keys",
     "accounts",
+    "add_postgresql_predicates",
     "file_versions",
     "files",
     "members",
@@ -36,11 +46,38 @@ __all__ = [
     "nodes",
     "package_items",
     "packages",
+    "partial_index",
     "projects",
     "users",
 ]
 
 metadata = MetaData()
+
+_partial_indexes: list[Index] = []
+_postgresql = False  # add_postgresql_predicates() was called
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows for which ``where`` (SQL) holds, on SQLite and PostgreSQL."""
+    index = Index(name, *columns, unique=unique, sqlite_where=text(where))
+    _partial_indexes.append(index)
+    if _postgresql:
+        _add_postgresql_predicate(index)
+    return index
+
+
+def add_postgresql_predicates() -> None:
+    """Give every partial index its ``postgresql_where`` (the same predicate as SQLite's);
+    idempotent. Loads SQLAlchemy's PostgreSQL dialect."""
+    global _postgresql
+    _postgresql = True
+    for index in list(_partial_indexes):
+        _add_postgresql_predicate(index)
+
+
+def _add_postgresql_predicate(index: Index) -> None:
+    index.dialect_options["postgresql"]["where"] = index.dialect_options["sqlite"]["where"]
+
 
 # An integer primary key that is a rowid alias on SQLite and a BIGINT elsewhere.
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -132,13 +169,12 @@ files = Table(
     Column("last_edit_user", String(64), nullable=False),
     Column("last_edit_time", BigInteger, nullable=False),
     Column("prod_version", Integer),
-    Index(
+    partial_index(
         "ux_files_live_name",
         "project_id",
         "name_key",
         unique=True,
-        sqlite_where=text("deleted_status = 'NORMAL'"),
-        postgresql_where=text("deleted_status = 'NORMAL'"),
+        where="deleted_status = 'NORMAL'",
     ),
     Index("ix_files_node", "project_id", "node_id"),
     # ListFiles by Owner and/or CommitStatus in id order; name_key makes it cover the count
@@ -210,12 +246,7 @@ packages = Table(
         "id",
         "name",
     ),
-    Index(
-        "ix_packages_ready",
-        "id",
-        sqlite_where=text("status = 0 AND hold IS NULL"),
-        postgresql_where=text("status = 0 AND hold IS NULL"),
-    ),
+    partial_index("ix_packages_ready", "id", where="status = 0 AND hold IS NULL"),
     sqlite_autoincrement=True,
 )
 

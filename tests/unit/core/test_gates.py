@@ -135,7 +135,8 @@ def test_installed_gate_holds_and_fails_packages(engine: Engine) -> None:
 
 
 def test_worker_command_takes_control_flag_and_env() -> None:
-    worker = main.commands["worker"]
+    from openworks.cli.worker import worker  # commands load when named (cli/__init__.py)
+
     control = next(p for p in worker.params if p.name == "control")
     assert control.envvar == "OPENWORKS_CONTROL"  # type: ignore[attr-defined]
     assert "--control" in CliRunner().invoke(main, ["worker", "--help"]).output
