@@ -8,6 +8,8 @@
     pipeline.py   the named steps of an API call and their composition (build_pipeline)
     asgi.py       App: "/" to the pipeline, the other routes (health, readiness, metrics,
                   console, test control) through Starlette; create_app, app_from_env
+    console_mount.py  ConsoleMount: /console/… imported and routed on first use
+    downloads.py  resource bytes by signed link
 
 Layers import downward: asgi ─▶ pipeline ─▶ admission, fastpaths, service. ``openworks.app``
 re-exports the public names for older imports.
