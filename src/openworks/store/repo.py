@@ -608,8 +608,10 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     def claim_ready_package(self) -> Claimed | None:
         """The oldest READY, unheld package, locked for this transaction (with test
         control, also not held by a test-control gate; see :class:`SqlStore`), and whether
-        another one was claimable (SQLite: a second row of the same query; PostgreSQL:
-        another candidate, whatever its workspace's lock).
+        the worker should claim again at once: on SQLite when a second row of the same query
+        was ready; on PostgreSQL always, since another process's claim that found this
+        package's workspace locked skipped what arrived meanwhile (and there an empty claim
+        takes no database-wide lock).
 
         SQLite: the caller's ``BEGIN IMMEDIATE`` already makes this the only writer.
         PostgreSQL: the row is taken with ``FOR UPDATE SKIP LOCKED`` and the workspace with a
@@ -627,10 +629,9 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
             package = _package(rows[0], self._items(rows[0]._mapping["id"]))
             return Claimed(package, more=len(rows) > 1)
         busy: set[int] = set()
-        candidates = self.conn.execute(
+        for candidate in self.conn.execute(
             claim.ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
-        ).all()
-        for candidate in candidates:
+        ):
             if candidate.project_id in busy:
                 continue
             params = {"_project_id": candidate.project_id}
@@ -643,8 +644,7 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
                 now,
             ).first()
             if row is not None:
-                package = _package(row, self._items(candidate.id))
-                return Claimed(package, more=len(candidates) > 1)
+                return Claimed(_package(row, self._items(candidate.id)), more=True)
             busy.add(candidate.project_id)
         return None
 
