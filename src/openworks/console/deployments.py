@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from openworks.core import files, packages, projects
+from openworks.core import files, packages, pipeline_runs, projects
 from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.errors import DomainError
@@ -189,9 +189,21 @@ class ItemView:
     version: FileVersion | None
 
 
+def _run_here(core: Core, principal: Principal, ref: ProjectRef, package: Package) -> bool:
+    """Whether the package's run is a pipeline run of its workspace, with a page here (the
+    other kind is a cross-workspace run, kept in its source workspace)."""
+    if package.run_id is None:
+        return False
+    try:
+        pipeline_runs.get_run(core, principal, ref, package.run_id)
+    except DomainError:
+        return False
+    return True
+
+
 def _detail(
     core: Core, principal: Principal, ref: ProjectRef, package_id: int
-) -> tuple[Project, Package, list[ItemView], review.ReviewView]:
+) -> tuple[Project, Package, list[ItemView], review.ReviewView, bool]:
     project = projects.get_project(core, principal, ref)
     package = packages.get_deployment(core, principal, ref, package_id)
     items: list[ItemView] = []
@@ -203,14 +215,15 @@ def _detail(
         except DomainError:
             version = None
         items.append(ItemView(item, version))
-    return project, package, items, review.view(core, principal, project, package)
+    run_here = _run_here(core, principal, ref, package)
+    return project, package, items, review.view(core, principal, project, package), run_here
 
 
 async def deployment_detail(console: Console, signed: SignedIn, live: bool = False) -> Response:
     ref = project_of(signed)
     package_id = path_id(signed.request.path_params, "deployment_id", "deployment package")
     core, principal = console.service.core, signed.principal
-    project, package, items, checks = await console.read(
+    project, package, items, checks, run_here = await console.read(
         signed, "GetDeployment", ref, lambda: _detail(core, principal, ref, package_id)
     )
     context: dict[str, Any] = {
@@ -219,6 +232,7 @@ async def deployment_detail(console: Console, signed: SignedIn, live: bool = Fal
         "package": package,
         "items": items,
         "review": checks,
+        "run_here": run_here,  # else a cross-workspace run: no page in this workspace
         "timeline": review.timeline(package, checks),
         "pending": not labels.is_final(package),
     }
