@@ -17,16 +17,14 @@ that shows it final; on a standard workspace that takes four ExecPipelineRunStag
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import os
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from .load import V2024, acs3, raw_request, read_response
+from .clients import Conn, Tally, drive
+from .load import V2024
 
 __all__ = ["RunLoopResult", "next_ready", "run_loop"]
 
@@ -34,22 +32,14 @@ FINAL = frozenset({"Success", "Fail", "Termination", "Cancel"})
 
 
 @dataclass
-class RunLoopResult:
-    clients: int
-    seconds: float
-    runs: int = 0
-    calls: int = 0
+class RunLoopResult(Tally):
+    """``done``: runs to PROD; ``latencies_ms``: each run's latency."""
+
     execs: int = 0
-    failures: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
 
     @property
-    def per_second(self) -> float:
-        return self.runs / self.seconds
-
-    def pct(self, q: float) -> float:
-        lat = sorted(self.latencies_ms)
-        return lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
+    def runs(self) -> int:
+        return self.done
 
 
 def next_ready(stages: list[dict[str, Any]]) -> str | None:
@@ -62,48 +52,23 @@ def next_ready(stages: list[dict[str, Any]]) -> str | None:
     return None
 
 
-class _Conn:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.calls = 0
-
-    async def call(
-        self, action: str, query: dict[str, str], form: dict[str, str], method: str = "POST"
-    ) -> dict[str, Any]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        target, headers, body = acs3(method, "127.0.0.1", action, query, form, V2024)
-        self.writer.write(raw_request(headers, body, method, target))
-        status, payload = await read_response(self.reader)
-        self.calls += 1
-        doc: dict[str, Any] = orjson.loads(payload)
-        if status != 200:
-            raise RuntimeError(f"{action} -> {status} {doc.get('Code')}: {doc.get('Message')}")
-        return doc
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-async def _one_run(conn: _Conn, project: str, name: str, poll: float, out: RunLoopResult) -> None:
+async def _one_run(project: str, poll: float, conn: Conn, name: str, out: RunLoopResult) -> None:
     file_id = (
         await conn.call(
             "CreateFile", {}, {
                 "ProjectId": project, "FileName": name, "FileType": "10",
                 "Content": "SELECT 1;", "FileFolderPath": "Business Flow/bench/MaxCompute",
                 "CreateFolderIfNotExists": "true",
-            },
+            }, "POST", V2024,
         )
     )["Data"]  # fmt: skip
     started = time.perf_counter()
     form = {"ProjectId": project, "Type": "Online", "ObjectIds": json.dumps([str(file_id)])}
-    run_id = str((await conn.call("CreatePipelineRun", {}, form))["Id"])
+    run_id = str((await conn.call("CreatePipelineRun", {}, form, "POST", V2024))["Id"])
     while True:
-        doc = await conn.call("GetPipelineRun", {"Id": run_id, "ProjectId": project}, {}, "GET")
+        doc = await conn.call(
+            "GetPipelineRun", {"Id": run_id, "ProjectId": project}, {}, "GET", V2024
+        )
         pipeline = doc["Pipeline"]
         if pipeline["Status"] in FINAL:
             break
@@ -112,46 +77,12 @@ async def _one_run(conn: _Conn, project: str, name: str, poll: float, out: RunLo
             await asyncio.sleep(poll)
             continue
         stage = {"Code": code, "Id": run_id}
-        await conn.call("ExecPipelineRunStage", {"ProjectId": project}, stage)
+        await conn.call("ExecPipelineRunStage", {"ProjectId": project}, stage, "POST", V2024)
         out.execs += 1
     if pipeline["Status"] != "Success":
         raise RuntimeError(f"run {run_id} ended {pipeline['Status']}: {pipeline['Message']}")
     out.latencies_ms.append((time.perf_counter() - started) * 1000)
-    out.runs += 1
-
-
-async def _client(
-    n: int, port: int, project: str, deadline: float, poll: float, out: RunLoopResult,
-    tag: str,
-) -> None:  # fmt: skip
-    conn = _Conn(port)
-    i = 0
-    while time.perf_counter() < deadline:
-        i += 1
-        try:
-            await _one_run(conn, project, f"rl_{tag}_{n}_{i}", poll, out)
-        except (RuntimeError, KeyError, OSError, asyncio.IncompleteReadError) as err:
-            out.failures += 1
-            if out.failures <= 3:
-                print(f"run loop client {n}: {err!r}")
-            out.calls += conn.calls
-            conn.close()
-            conn = _Conn(port)
-            await asyncio.sleep(0.1)
-    out.calls += conn.calls
-    conn.close()
-
-
-async def _run(port: int, project: str, clients: int, seconds: float, poll: float) -> Any:
-    out = RunLoopResult(clients, seconds)
-    started = time.perf_counter()
-    deadline = started + seconds
-    tag = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"  # file names unique to this run
-    await asyncio.gather(
-        *(_client(n, port, project, deadline, poll, out, tag) for n in range(clients))
-    )
-    out.seconds = time.perf_counter() - started
-    return out
+    out.done += 1
 
 
 def run_loop(
@@ -159,5 +90,6 @@ def run_loop(
 ) -> RunLoopResult:
     """``clients`` concurrent 2024 clients for ``seconds`` (runs started before the end
     finish; ``seconds`` is then the time the last one took)."""
-    result: RunLoopResult = asyncio.run(_run(port, str(project_id), clients, seconds, poll))
-    return result
+    out = RunLoopResult(clients, seconds)
+    drive(port, clients, seconds, functools.partial(_one_run, str(project_id), poll), out, "rl")
+    return out
