@@ -210,3 +210,25 @@ def test_a_package_an_execution_makes_ready_runs_without_waiting(tmp_path: Path)
         assert time.monotonic() - started < 20
     finally:
         worker.stop()
+
+
+def test_a_normal_run_wakes_the_worker_for_its_released_packages_only(tmp_path: Path) -> None:
+    # a Normal run's package settling triggers nothing: waking the worker then would only
+    # cost it an empty claim (the write lock, on SQLite)
+    from openworks.core import pipeline_runs, run_trigger
+    from openworks.core import run_stages as rs
+
+    core = run_trigger.install(make_core(tmp_path / "n.db"))
+    ref = ProjectRef(create_project(core, ROOT, NewProject("ws_normal_wake", "N", mode=3)))
+    fid = files.create_file(core, ROOT, ref, 10, {"FileName": "normal", "Content": "SELECT 1"})
+    woken: list[int] = []
+    core.on_package = woken.append
+    worker = Worker(core)
+    run_id = pipeline_runs.create_run(core, ROOT, ref, "Online", [str(fid)], None, None, None)
+    for code in (rs.DEV_CHECK, rs.DEV, rs.PROD_CHECK, rs.PROD):
+        pipeline_runs.exec_stage(core, ROOT, ref, run_id, code)
+        worker.drain()
+        worker.checks.tick()
+    assert pipeline_runs.get_run(core, ROOT, ref, run_id).derived.status == rs.SUCCESS
+    run = pipeline_runs.get_run(core, ROOT, ref, run_id).run
+    assert woken == [run.dev_package_id, run.prod_package_id]  # released by DEV and PROD

@@ -101,9 +101,10 @@ def _missing(project: Project, run_id: str) -> NotFound:
     )
 
 
-def _find(tx: Tx, project: Project, run_id: str, lock: bool = False) -> PipelineRun:
+def _find(tx: Tx, project: Project, run_id: str, read: PipelineRun | None = None) -> PipelineRun:
+    """The run; locked (``RunStore.lock_run``) when ``read``, its copy read earlier."""
     store = tx.pipeline()
-    run = store.lock_run(run_id) if lock else store.run(run_id)
+    run = store.lock_run(run_id, read) if read is not None else store.run(run_id)
     if run is None or run.project_id != project.id:
         raise _missing(project, run_id)
     return run
@@ -237,11 +238,14 @@ def exec_stage(core: Core, principal: Principal, ref: ProjectRef, run_id: str, c
     with core.store.transaction(write=True) as tx:
         project = resolve_project(tx, principal, ref)
         found = _find(tx, project, run_id)
-        for package_id in (found.dev_package_id, found.prod_package_id):
-            if package_id:
-                lifecycle.lock(tx, package_id)  # packages before the run (module docstring)
-        run = _find(tx, project, run_id, lock=True)
-        derived = derive_run(tx, run)
+        ids = (found.dev_package_id, found.prod_package_id)
+        # packages before the run (module docstring); as locked, they are what derives
+        dev, prod = (lifecycle.lock(tx, i) if i else None for i in ids)
+        run = _find(tx, project, run_id, found)
+        if (run.dev_package_id, run.prod_package_id) == ids:
+            derived = run_stages.derive(run.stages, dev, prod, run.cancelled)
+        else:  # a stage of the run made a package in between (PostgreSQL)
+            derived = derive_run(tx, run)
         ready = next_ready(derived)
         if ready is None or ready.code != code:
             raise _not_ready(run, derived, code)
@@ -267,7 +271,7 @@ def abolish_run(core: Core, principal: Principal, ref: ProjectRef, run_id: str) 
         found = _find(tx, project, run_id)
         ids = [i for i in (found.dev_package_id, found.prod_package_id) if i]
         packages = [p for p in (lifecycle.lock(tx, i) for i in ids) if p is not None]
-        run = _find(tx, project, run_id, lock=True)
+        run = _find(tx, project, run_id, found)
         derived = derive_run(tx, run)
         if derived.status in FINAL:
             raise Invalid(

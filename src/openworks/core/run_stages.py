@@ -23,7 +23,8 @@ succeeded, else Running.
 
 A stage reads four columns of a package (:class:`PackageState`: status, checking status,
 hold, error message), so a reader that only derives (GetPipelineRun) takes the run and
-those columns of both its packages in one statement (``RunStore.run_read`` ─▶ RunRead).
+those columns of both its packages in one statement (``RunStore.run_read`` ─▶ RunRead),
+and a run in hand re-derives from one more (``RunStore.package_states``).
 """
 
 from __future__ import annotations
@@ -250,8 +251,17 @@ class RunStore(Protocol):
         """The run and the state of its packages, in one statement (GetPipelineRun)."""
         ...
 
-    def lock_run(self, run_id: str) -> PipelineRun | None:
-        """The run, its row locked until the transaction ends (PostgreSQL)."""
+    def package_states(
+        self, dev_id: int | None, prod_id: int | None
+    ) -> tuple[PackageState | None, PackageState | None]:
+        """The state of a run's development and production packages (None: no id, or its
+        row is gone), in one statement."""
+        ...
+
+    def lock_run(self, run_id: str, read: PipelineRun | None = None) -> PipelineRun | None:
+        """The run, its row locked until the transaction ends (PostgreSQL). ``read``: the
+        run as read earlier in this write transaction, returned as is where that
+        transaction already excludes every other writer (SQLite)."""
         ...
 
     def update_run(self, run: PipelineRun) -> None: ...

@@ -68,7 +68,8 @@ def run_packages(tx: Tx, run: PipelineRun) -> tuple[Package | None, Package | No
 
 
 def derive_run(tx: Tx, run: PipelineRun) -> Derived:
-    dev, prod = run_packages(tx, run)
+    """The run's statuses now (its packages' state read in one statement)."""
+    dev, prod = tx.pipeline().package_states(run.dev_package_id, run.prod_package_id)
     return derive(run.stages, dev, prod, run.cancelled)
 
 
@@ -230,12 +231,16 @@ class RunsGate:
         project = tx.project(run.project_id) if run is not None else None
         if run is None or project is None:
             return
-        if run.origin == "2024" and not run.cancelled:
+        if run.origin == "2024" and not run.cancelled and run.run_mode == "Auto":
             principal = Principal(project.account_id, run.creator)
+            before = sum(s.triggered for s in run.stages)
             advance(tx, self._core, principal, project, run, [])
-            # A stage it triggered may have made a package ready: the worker (running this
-            # package) claims again once this transaction ends instead of waiting.
-            self._core.on_package(package.id)
+            if sum(s.triggered for s in run.stages) != before:
+                # A stage it triggered may have made a package ready (or one to check):
+                # the worker (running this package) claims again once this transaction
+                # ends instead of waiting. Nothing triggered: nothing to claim, and a
+                # wake-up would cost an empty claim (the write lock, on SQLite).
+                self._core.on_package(package.id)
         refresh(tx, run, self._core.clock())
 
 

@@ -9,6 +9,13 @@ GetPipelineRun's read is one statement (:meth:`SqlRunStore.run_read`)::
                   ─LEFT JOIN packages AS prod_package ON id = prod_package_id
         ─▶ the run's columns, then per package: id (NULL: none), status, checking_status,
            hold, error_message (what ``run_stages.derive`` reads)
+
+A run already in hand re-derives from those columns of its packages alone, one statement
+for both (:meth:`SqlRunStore.package_states`). On SQLite a write transaction is the only
+writer from its BEGIN IMMEDIATE on, so locking a run read earlier in it returns that copy
+(:meth:`SqlRunStore.lock_run`); PostgreSQL reads it again FOR UPDATE. Every statement
+on the path of a run's stages (by id, insert, update, the object's active runs) runs on
+the driver (store/hot.py).
 """
 
 from __future__ import annotations
@@ -17,12 +24,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
 
 from openworks.core.model import Page, PipelineRun, RunStage
-from openworks.core.run_stages import RunRead
+from openworks.core.run_stages import PackageState, RunRead
 
-from .hot import HotRead
+from .hot import HotRead, HotWrite
 from .list_counts import counted
 from .schema import packages
 from .schema_counts import pipeline_run_counts
@@ -96,8 +103,22 @@ def _run_read() -> HotRead:
 
 _RUN_READ = _run_read()
 _RUN_COLUMNS = tuple(c.key for c in pipeline_runs.c)
-_INSERT_RUN = insert(pipeline_runs)
-_UPDATE_RUN = update(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id"))
+_INSERT_RUN = HotWrite(insert(pipeline_runs))
+_UPDATE_RUN = HotWrite(update(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id")))
+_STATES = HotRead(
+    select(*(packages.c[n] for n in _STATE)).where(
+        or_(packages.c.id == bindparam("_dev"), packages.c.id == bindparam("_prod"))
+    )
+)
+# status NOT IN (the final ones) spelled as literal comparisons: an expanding IN cannot be
+# compiled once (store/hot.py)
+_ACTIVE = HotRead(
+    select(pipeline_runs).where(
+        pipeline_runs.c.project_id == bindparam("_project"),
+        pipeline_runs.c.object_id == bindparam("_object"),
+        *(pipeline_runs.c.status != s for s in _FINAL),
+    )
+)
 
 
 def _run(row: Row[Any] | Mapping[str, Any]) -> PipelineRun:
@@ -145,7 +166,7 @@ class SqlRunStore:
         self.conn = conn
 
     def insert_run(self, run: PipelineRun) -> None:
-        self.conn.execute(_INSERT_RUN, _values(run))
+        _INSERT_RUN.run(self.conn, _values(run))
 
     def run(self, run_id: str) -> PipelineRun | None:
         rows = _RUN.dicts(self.conn, {"_id": run_id})
@@ -159,15 +180,28 @@ class SqlRunStore:
         run = _run(dict(zip(_RUN_COLUMNS, row[:n], strict=True)))
         return RunRead(run, _state(row[n : n + k]), _state(row[n + k :]))
 
-    def lock_run(self, run_id: str) -> PipelineRun | None:
-        read = _LOCK_RUN if self.conn.dialect.name == "postgresql" else _RUN
-        rows = read.dicts(self.conn, {"_id": run_id})
+    def lock_run(self, run_id: str, read: PipelineRun | None = None) -> PipelineRun | None:
+        if self.conn.dialect.name != "postgresql":
+            if read is not None and read.id == run_id:
+                return read  # SQLite: nothing can have changed it since (module docstring)
+            rows = _RUN.dicts(self.conn, {"_id": run_id})
+            return _run(rows[0]) if rows else None
+        rows = _LOCK_RUN.dicts(self.conn, {"_id": run_id})
         return _run(rows[0]) if rows else None
+
+    def package_states(
+        self, dev_id: int | None, prod_id: int | None
+    ) -> tuple[PackageState | None, PackageState | None]:
+        if not dev_id and not prod_id:
+            return None, None
+        rows = _STATES.rows(self.conn, {"_dev": dev_id or 0, "_prod": prod_id or 0})
+        found = {row[0]: _State(*row[1:]) for row in rows}
+        return found.get(dev_id or 0), found.get(prod_id or 0)
 
     def update_run(self, run: PipelineRun) -> None:
         values = _values(run)
         values["_id"] = values.pop("id")
-        self.conn.execute(_UPDATE_RUN, values)
+        _UPDATE_RUN.run(self.conn, values)
 
     def list_runs(
         self,
@@ -201,13 +235,7 @@ class SqlRunStore:
         return [_run(r) for r in rows], int(total)
 
     def active_runs(self, project_id: int, object_id: int) -> list[PipelineRun]:
-        rows = self.conn.execute(
-            select(pipeline_runs).where(
-                pipeline_runs.c.project_id == project_id,
-                pipeline_runs.c.object_id == object_id,
-                pipeline_runs.c.status.not_in(_FINAL),
-            )
-        )
+        rows = _ACTIVE.dicts(self.conn, {"_project": project_id, "_object": object_id})
         return [_run(r) for r in rows]
 
     def project_active_runs(self, project_id: int) -> list[PipelineRun]:
