@@ -40,7 +40,9 @@ class Creation:
     """What the gates hear of a package just made (its versions inserted, same transaction):
     who made it in which workspace, for which extension event (``commit-file``,
     ``deploy-file``, ``delete-file``), whether the caller skipped the extensions, and the
-    versions of its items as stored (so that no gate reads them back)."""
+    versions of its items as stored (so that no gate reads them back); ``package`` is the
+    package as stored (items in file id order, as a read gives them) when the creator
+    has it, else a gate reads it."""
 
     package_id: int
     now: int
@@ -49,6 +51,7 @@ class Creation:
     event_code: str
     skip_checks: bool = False
     versions: tuple[FileVersion, ...] = ()
+    package: Package | None = None
 
     def version(self, tx: Tx, file_id: int, number: int) -> FileVersion | None:
         """An item's version: the one the creator stored, else read in ``tx``."""

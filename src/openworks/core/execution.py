@@ -4,7 +4,9 @@ Called only by :mod:`openworks.core.lifecycle`, which owns every package, item a
 transition and decides SUCCESS or FAILED from what this module says (its ``execute``;
 ``delete_for_good`` is re-exported there)::
 
-    load(tx, package)                     ─▶ the workspace and each item's file version
+    load(tx, package)                     ─▶ the workspace, each item's file version and
+                                             its file (read once: the lifecycle settles
+                                             the file it read here)
     first_failure(tx, package, …)         ─▶ (item, reason) of the first item that cannot go,
        1. stale, every item first:           or None; nothing is written
           the file deleted for good, or a newer version already in the target
@@ -25,6 +27,8 @@ Every item is validated before any is applied, so a package never half-applies.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .files import split_names
 from .model import (
     ChangeType,
@@ -40,7 +44,15 @@ from .model import (
 )
 from .ports import Tx
 
-__all__ = ["STALE", "apply_all", "delete_for_good", "first_failure", "load", "node_outputs"]
+__all__ = [
+    "STALE",
+    "Loaded",
+    "apply_all",
+    "delete_for_good",
+    "first_failure",
+    "load",
+    "node_outputs",
+]
 
 STALE = "The package is stale"
 
@@ -54,9 +66,8 @@ def node_outputs(project: Project, name: str, config: dict[str, object]) -> list
     return [auto, *(o for o in declared if o != auto)]
 
 
-def _stale(tx: Tx, package: Package, version: FileVersion) -> str | None:
+def _stale(tx: Tx, package: Package, version: FileVersion, file: File | None) -> str | None:
     """Why the item no longer matches its target (file gone, newer version there), or None."""
-    file = tx.file(version.file_id)
     if file is None or file.deleted_status == DeletedStatus.DELETED:
         return f"{STALE}: the file {version.file_id} has been deleted."
     env = Env(package.to_env)
@@ -135,8 +146,19 @@ def _apply(tx: Tx, project: Project, version: FileVersion, env: Env, now: int) -
     )
 
 
-def load(tx: Tx, package: Package) -> tuple[Project, list[FileVersion]]:
-    """The package's workspace and the file version of each item, in item order."""
+class Loaded(NamedTuple):
+    """What :func:`load` read: the workspace, and per item (in item order) its file version
+    and its file (None: gone). Nothing else in the package's execution writes a file row
+    before the lifecycle settles it, so the lifecycle settles these very objects."""
+
+    project: Project
+    versions: list[FileVersion]
+    files: list[File | None]
+
+
+def load(tx: Tx, package: Package) -> Loaded:
+    """The package's workspace, and the file version and file of each item, in item order
+    (a write transaction on PostgreSQL locks each file row here)."""
     project = tx.project(package.project_id)
     versions: list[FileVersion] = []
     for item in package.items:
@@ -146,15 +168,14 @@ def load(tx: Tx, package: Package) -> tuple[Project, list[FileVersion]]:
         versions.append(version)
     if project is None:
         raise RuntimeError(f"package {package.id} refers to a missing workspace")
-    return project, versions
+    return Loaded(project, versions, [tx.file(v.file_id) for v in versions])
 
 
-def first_failure(
-    tx: Tx, package: Package, project: Project, versions: list[FileVersion]
-) -> tuple[Item, str] | None:
+def first_failure(tx: Tx, package: Package, loaded: Loaded) -> tuple[Item, str] | None:
     """The first item that cannot go into the package's target, with why; None if all can."""
-    for item, version in zip(package.items, versions, strict=True):
-        reason = _stale(tx, package, version)
+    project, versions, files = loaded
+    for item, version, file in zip(package.items, versions, files, strict=True):
+        reason = _stale(tx, package, version, file)
         if reason is not None:
             return item, reason
     env = Env(package.to_env)

@@ -95,6 +95,7 @@ from .model import (
     CheckingStatus,
     DeletedStatus,
     Env,
+    File,
     FileVersion,
     Item,
     ItemStatus,
@@ -196,9 +197,11 @@ def start_deploy(tx: Tx, version: FileVersion) -> None:
     _move_version(tx, version, VersionStatus.DEPLOYING)
 
 
-def _settle_version(tx: Tx, package: Package, version: FileVersion, ok: bool) -> None:
-    """Move the version (and its file) to where the package outcome leaves them."""
-    file = tx.file(version.file_id)
+def _settle_version(
+    tx: Tx, package: Package, version: FileVersion, file: File | None, ok: bool
+) -> None:
+    """Move the version (and its file, as read in this transaction) to where the package
+    outcome leaves them."""
     committing = package.from_env == Env.LOCAL
     if ok:
         to_prod = package.to_env == Env.PROD
@@ -222,7 +225,7 @@ def _settle_versions(tx: Tx, package: Package, ok: bool) -> None:
     for item in package.items:
         version = tx.version(item.file_id, item.file_version)
         if version is not None:
-            _settle_version(tx, package, version, ok)
+            _settle_version(tx, package, version, tx.file(version.file_id), ok)
 
 
 def _failed_item(package: Package) -> ItemStatus:
@@ -389,15 +392,15 @@ def execute(
             item_status, message = forced
             _finish_failed(tx, gates, package, now, message, item_status, **decided)
             return
-    project, versions = execution.load(tx, package)
-    failure = execution.first_failure(tx, package, project, versions)
+    loaded = execution.load(tx, package)
+    failure = execution.first_failure(tx, package, loaded)
     if failure is not None:
         bad, reason = failure
         _finish_failed(tx, gates, package, now, reason, _failed_item(package), only=bad, **decided)
         return
-    execution.apply_all(tx, project, versions, Env(package.to_env), now)
+    execution.apply_all(tx, loaded.project, loaded.versions, Env(package.to_env), now)
     _set_items(tx, package, ItemStatus.SUCCESS)
-    for version in versions:
-        _settle_version(tx, package, version, ok=True)
+    for version, file in zip(loaded.versions, loaded.files, strict=True):
+        _settle_version(tx, package, version, file, ok=True)
     _move(tx, package, status=PackageStatus.SUCCESS, execute_time=now, hold=None, **decided)
     _settled(tx, gates, package)

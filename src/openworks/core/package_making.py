@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from operator import attrgetter
 
 from . import checks, lifecycle
 from .context import Core, Creation
@@ -67,8 +69,9 @@ def _insert_package(
     comment: str | None,
     run_id: str | None,
     await_stage: bool,
-) -> int:
-    """Insert a READY package of ``versions`` (one item each) moving ``envs`` (from, to)."""
+) -> Package:
+    """Insert a READY package of ``versions`` (one item each) moving ``envs`` (from, to);
+    the package as stored, its id set."""
     now = core.clock()
     package = Package(
         id=0,
@@ -84,7 +87,8 @@ def _insert_package(
         run_id=run_id,
         await_stage=await_stage,
     )
-    return tx.insert_package(package)
+    tx.insert_package(package)
+    return package
 
 
 def _created(
@@ -92,15 +96,18 @@ def _created(
     core: Core,
     principal: Principal,
     project: Project,
-    package_id: int,
+    package: Package,
     event: str,
     skip_checks: bool,
     versions: Sequence[FileVersion],
 ) -> None:
-    """The installed gates hear of the package, now that its versions are stored."""
+    """The installed gates hear of the package, now that its versions are stored (and get
+    it as a read would give it, items in file id order: none reads it back)."""
+    stored = replace(package, items=sorted(package.items, key=attrgetter("file_id")))
     creation = Creation(
-        package_id, core.clock(), principal, project, event, skip_checks, tuple(versions)
-    )
+        package.id, core.clock(), principal, project, event, skip_checks, tuple(versions),
+        stored,
+    )  # fmt: skip
     lifecycle.created(tx, core.lifecycle_gates, creation)
 
 
@@ -120,11 +127,11 @@ def new_package(
 ) -> int:
     """A READY package of stored ``versions`` moving ``envs`` (from, to), which the gates
     hear of as a package of extension event ``event``."""
-    package_id = _insert_package(
+    package = _insert_package(
         tx, core, principal, project.id, name, versions, envs, comment, run_id, await_stage
     )
-    _created(tx, core, principal, project, package_id, event, False, versions)
-    return package_id
+    _created(tx, core, principal, project, package, event, False, versions)
+    return package.id
 
 
 def _commit(
@@ -158,7 +165,11 @@ def _commit(
 
 
 def change_type(tx: Tx, file: File) -> ChangeType:
-    """CREATE for a file never committed, else UPDATE."""
+    """CREATE for a file never committed (or whose commits were all cancelled), else
+    UPDATE. A file without CurrentVersion has no version at all (only :func:`_commit` sets
+    it, in the transaction that stores the version): nothing to read."""
+    if file.current_version is None:
+        return ChangeType.CREATE
     return ChangeType.UPDATE if tx.latest_version(file.id) is not None else ChangeType.CREATE
 
 
@@ -185,7 +196,7 @@ def commit_and_package(
     ]
     if to_env is None:
         to_env = Env.PROD if project.mode == ProjectMode.BASIC else Env.DEV
-    package_id = _insert_package(
+    package = _insert_package(
         tx,
         core,
         principal,
@@ -198,11 +209,11 @@ def commit_and_package(
         await_stage,
     )
     for file, version in zip(files, versions, strict=True):
-        version.package_id = package_id
+        version.package_id = package.id
         tx.insert_version(version)
         tx.update_file(file)
-    _created(tx, core, principal, project, package_id, event, skip_checks, versions)
-    return package_id
+    _created(tx, core, principal, project, package, event, skip_checks, versions)
+    return package.id
 
 
 def deployable(tx: Tx, file: File, version: FileVersion | None) -> FileVersion:

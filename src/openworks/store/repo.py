@@ -276,7 +276,7 @@ class _Claim(NamedTuple):
     """The worker's claim (claim_ready_package): READY, unheld packages, oldest first."""
 
     ready: Select[Any]
-    first: Select[Any]
+    first: HotRead  # SQLite: the claimed one, and whether there is more (up to two rows)
     gated: bool  # and no test-control gate blocking it at bind parameter "_now"
 
 
@@ -285,7 +285,7 @@ def _claim(gated: bool) -> _Claim:
     if gated:
         where.append(not_gated(bindparam("_now")))
     ready = select(packages).where(*where).order_by(packages.c.id)
-    return _Claim(ready, ready.limit(2), gated)  # the claimed one, and whether there is more
+    return _Claim(ready, HotRead(ready.limit(2)), gated)
 
 
 # Chosen once per SqlStore: only a store opened with test control pays for its gates.
@@ -623,10 +623,10 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         claim = self._claim
         now = {"_now": now_ms()} if claim.gated else {}
         if self.conn.dialect.name != "postgresql":
-            rows = self.conn.execute(claim.first, now).all()
+            rows = claim.first.dicts(self.conn, now)
             if not rows:
                 return None
-            package = _package(rows[0], self._items(rows[0]._mapping["id"]))
+            package = _package(rows[0], self._items(rows[0]["id"]))
             return Claimed(package, more=len(rows) > 1)
         busy: set[int] = set()
         for candidate in self.conn.execute(

@@ -6,14 +6,16 @@ transaction's connection) and maps rows to :mod:`openworks.core.folder_model`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 
 from openworks.core.folder_model import Business, Folder, ParseNote, TableRelation
 from openworks.core.model import DeletedStatus, Node
 from openworks.core.ports import Page
 
+from .hot import HotRead
 from .schema import files, nodes
 from .schema_folders import businesses, file_parse_notes, folders, table_relations
 from .upsert import insert_missing
@@ -25,8 +27,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _business(row: Row[Any]) -> Business:
-    m = row._mapping
+def _business(row: Row[Any] | Mapping[str, Any]) -> Business:
+    m = row._mapping if isinstance(row, Row) else row
     return Business(
         id=m["id"],
         project_id=m["project_id"],
@@ -39,8 +41,8 @@ def _business(row: Row[Any]) -> Business:
     )
 
 
-def _folder(row: Row[Any]) -> Folder:
-    m = row._mapping
+def _folder(row: Row[Any] | Mapping[str, Any]) -> Folder:
+    m = row._mapping if isinstance(row, Row) else row
     return Folder(
         id=m["id"],
         project_id=m["project_id"],
@@ -75,6 +77,21 @@ def _relation(row: Row[Any]) -> TableRelation:
     )
 
 
+# Reads on CreateFile's path (a file placed into FileFolderPath), compiled once and run on
+# the driver (store.hot); both look up a unique index, so at most one row.
+_BUSINESS_BY_NAME = HotRead(
+    select(businesses).where(
+        businesses.c.project_id == bindparam("_project_id"),
+        businesses.c.name_key == bindparam("_name_key"),
+    )
+)
+_FOLDER_BY_PATH = HotRead(
+    select(folders).where(
+        folders.c.project_id == bindparam("_project_id"), folders.c.path == bindparam("_path")
+    )
+)
+
+
 class FoldersRepo:
     conn: Connection
 
@@ -103,12 +120,9 @@ class FoldersRepo:
         return _business(row) if row else None
 
     def business_by_name(self, project_id: int, name: str) -> Business | None:
-        row = self.conn.execute(
-            select(businesses).where(
-                businesses.c.project_id == project_id, businesses.c.name_key == name.lower()
-            )
-        ).first()
-        return _business(row) if row else None
+        params = {"_project_id": project_id, "_name_key": name.lower()}
+        rows = _BUSINESS_BY_NAME.dicts(self.conn, params)
+        return _business(rows[0]) if rows else None
 
     def _business_values(self, b: Business) -> dict[str, Any]:
         return {
@@ -176,10 +190,8 @@ class FoldersRepo:
         return _folder(row) if row else None
 
     def folder_by_path(self, project_id: int, path: str) -> Folder | None:
-        row = self.conn.execute(
-            select(folders).where(folders.c.project_id == project_id, folders.c.path == path)
-        ).first()
-        return _folder(row) if row else None
+        rows = _FOLDER_BY_PATH.dicts(self.conn, {"_project_id": project_id, "_path": path})
+        return _folder(rows[0]) if rows else None
 
     def insert_folder(self, folder: Folder) -> None:
         self.conn.execute(insert(folders).values(_folder_values(folder)))

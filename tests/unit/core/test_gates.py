@@ -19,7 +19,7 @@ from openworks.core.access import ProjectRef
 from openworks.core.context import Core
 from openworks.core.model import PackageStatus
 from openworks.core.projects import NewProject, create_project
-from openworks.store import SqlStore, make_engine, migrate, open_core
+from openworks.store import SqlStore, hot, make_engine, migrate, open_core
 from openworks.store.identity import ensure_account
 from tests.dbutil import fresh_database_url, postgres_base
 
@@ -38,18 +38,28 @@ def engine() -> Iterator[Engine]:
 
 
 class Statements:
-    """Every statement the engine sends while recording, as SQL text."""
+    """Every statement sent while recording, as SQL text: the engine's, and the hot ones
+    that store/hot.py runs straight on the driver (no engine event sees those)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sql: list[str] = []
+        self._execute = hot._execute
 
     def __enter__(self) -> Statements:
         event.listen(self.engine, "before_cursor_execute", self._seen)
+        execute = self._execute
+
+        def seen_hot(conn: Any, compiled: Any, args: Any, many: bool = False) -> Any:
+            self.sql.append(compiled.sql)
+            return execute(conn, compiled, args, many)
+
+        hot._execute = seen_hot
         return self
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._seen)
+        hot._execute = self._execute
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         self.sql.append(statement)
@@ -77,7 +87,7 @@ def claim_sql(store: object) -> str:
     """The SQL text of the claim statements the store chose at start."""
     assert isinstance(store, SqlStore)
     claim = store._claim
-    return str(claim.first.compile(store.engine)) + str(claim.ready.compile(store.engine))
+    return str(claim.first.stmt.compile(store.engine)) + str(claim.ready.compile(store.engine))
 
 
 def test_without_the_gate_no_control_sql(engine: Engine) -> None:
