@@ -42,6 +42,7 @@ from openworks.core.member_model import UserInfo
 from openworks.core.model import Principal
 from openworks.protocol import ClientError, Credential, CredentialLookup, RawRequest
 from openworks.store.audit import AuditEntry, append
+from openworks.store.audit_writer import AuditWriter
 from openworks.store.identity import user_by_id
 from openworks.store.secrets import SecretBox
 
@@ -130,11 +131,19 @@ def security_token_of(raw: RawRequest, params: Mapping[str, str]) -> str | None:
 
 
 class Security:
-    """The server key in use, temporary credentials and the audit trail."""
+    """The server key in use, temporary credentials and the audit trail: :meth:`audit`
+    writes a row at once, :attr:`writer` (the process's group commit of audit rows,
+    openworks.store.audit_writer) takes the rows of API calls; :meth:`close` writes what it
+    still holds."""
 
     def __init__(self, engine: Engine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+        self.writer = AuditWriter(engine)
+
+    def close(self) -> None:
+        """Write the audit rows still queued and stop the writer's thread."""
+        self.writer.close()
 
     def lookup(
         self, keys: CredentialLookup, raw: RawRequest, params: Mapping[str, str]
@@ -179,7 +188,7 @@ class Security:
         )
         return Credential(access_key_id, self.box.derived_secret(access_key_id), active, principal)
 
-    def audit(
+    def audit_entry(
         self,
         *,
         principal: Principal,
@@ -192,17 +201,14 @@ class Security:
         document: Mapping[str, Any] | None,
         version: str | None = None,
         project_param: str = "ProjectId",
-    ) -> None:
-        """Record one state-changing call; never raises. The row is bounded to the audit
-        columns (:func:`openworks.store.audit.row_values`); a failed insert is logged,
-        counted and replaced by a reduced row (:func:`openworks.store.audit.append`). The
-        call's answer stands: it is computed, and a write is already committed."""
+    ) -> AuditEntry:
+        """The audit entry of one state-changing call, as sent (bounded when written)."""
         project_id = params.get(project_param)
         identifier = params.get("ProjectIdentifier")
         if action == "CreateProject" and document is not None:
             # the new workspace: Data in 2020-05-18, Id in 2024-05-18
             project_id = document.get("Data", document.get("Id"))
-        entry = AuditEntry(
+        return AuditEntry(
             time=now_ms(),
             account_id=principal.account_id,
             user_id=principal.user_id,
@@ -220,4 +226,11 @@ class Security:
             params=dict(params),
             version=version,
         )
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Record one state-changing call now, in a transaction of its own; never raises.
+        The row is bounded to the audit columns (:func:`openworks.store.audit.row_values`);
+        a failed insert is logged, counted and replaced by a reduced row
+        (:func:`openworks.store.audit.append`). The call's answer stands: it is computed,
+        and a write is already committed. (API calls go through :attr:`writer` instead.)"""
         append(self.engine, entry)

@@ -119,6 +119,7 @@ def create_app(service: Service) -> Starlette:
             yield
         finally:
             service.worker.stop()
+            service.close()  # the audit rows still queued are written
             if isinstance(store, SqlStore):
                 store.release_connection()
 

@@ -16,6 +16,7 @@ one straight line, so a call costs what its steps cost::
 
     an ApiError at any step ─▶ render_failure; anything else ─▶ logged, InternalError.System
     the in-flight slot given back, then ─▶ audit (writes) ─▶ observe ─▶ log_access ─▶ respond
+                                          (group commit: openworks.store.audit_writer)
 
 Where authenticate ... handle run, chosen once by server/fastpaths.py (``[ ]``: one hop to
 a thread; the rest, and every other step, on the event loop)::
@@ -46,6 +47,7 @@ decided once in server/fastpaths.py and only read here.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -339,22 +341,27 @@ async def audit(
     request_id: str,
     document: dict[str, Any] | None,
 ) -> None:
-    """One audit row for a write, answered or refused (in a thread; never raises)."""
-    await run_in_threadpool(
-        functools.partial(
-            security.audit,
-            principal=note.principal,
-            access_key_id=note.access_key_id,
-            action=action,
-            params=note.params,
-            version=note.version,
-            project_param=note.project_param,
-            status=status,
-            code=code,
-            request_id=request_id,
-            document=document,
-        )
+    """One audit row for a write, answered or refused; never raises. The row is made here
+    and committed by the process's audit writer together with the rows due at the same
+    time (openworks.store.audit_writer); this returns once it is committed. A full queue:
+    the call waits in a thread for room."""
+    entry = security.audit_entry(
+        principal=note.principal,
+        access_key_id=note.access_key_id,
+        action=action,
+        params=note.params,
+        version=note.version,
+        project_param=note.project_param,
+        status=status,
+        code=code,
+        request_id=request_id,
+        document=document,
     )
+    writer = security.writer
+    item = writer.queued(entry)
+    if not writer.offer(item):
+        await run_in_threadpool(writer.put, item)
+    await asyncio.wrap_future(item.future)
 
 
 def log_access(

@@ -9,6 +9,7 @@
                                 ├── NonceCache   memory, database or Redis (make_nonce_cache)
                                 ├── Limiter      rate limits, or None (server/admission.py)
                                 └── Security     STS credentials and the audit trail
+                                                 (its audit writer: close() at shutdown)
 
 The pipeline, the console and test control all take a :class:`Service`.
 """
@@ -119,6 +120,12 @@ class Service:
     dev_key: bool
     limiter: Limiter | None = None  # per-account rate limits; None = throttling off
     security: Security | None = None  # STS credentials and the audit trail
+
+    def close(self) -> None:
+        """At shutdown, after the last call: the audit rows still queued are written and
+        the audit writer's thread ends (openworks.store.audit_writer)."""
+        if self.security is not None:
+            self.security.close()
 
 
 def make_nonce_cache(settings: Settings, engine: Engine) -> NonceCache:

@@ -24,6 +24,11 @@ reason: no parameters, no secrets), counts it (:func:`audit_failures`) and write
 row instead (who, what, when, outcome; parameters replaced by a note). Only if that fails too
 is the row lost, counted again (:func:`audit_rows_lost`). The call's answer stands either way:
 see docs/security.md, "Audit trail bounds".
+
+API calls hand their rows to a per-process writer that commits the rows due at the same time
+in one transaction (:mod:`openworks.store.audit_writer`); it writes them with
+:func:`append_rows`, which keeps these rules per row: a batch whose insert fails is written
+again row by row, so one bad row costs no other row anything.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,9 +54,11 @@ __all__ = [
     "MAX_VALUE",
     "AuditEntry",
     "append",
+    "append_rows",
     "audit_failures",
     "audit_rows_lost",
     "bounded",
+    "prepared",
     "query",
     "record",
     "redact",
@@ -225,13 +232,20 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
 _INSERT = HotWrite(insert(audit_log))  # compiled once, run on the driver (store/hot.py)
 
 
-def record(engine: Engine, entry: AuditEntry) -> None:
-    """Insert one entry, bounded to the columns; raises what the database raises."""
-    values = row_values(entry)
+def _insert(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (:func:`row_values`) in one write transaction."""
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
-            _INSERT.run(conn, values)
+            if len(rows) == 1:
+                _INSERT.run(conn, rows[0])
+            else:
+                _INSERT.many(conn, rows)
+
+
+def record(engine: Engine, entry: AuditEntry) -> None:
+    """Insert one entry, bounded to the columns; raises what the database raises."""
+    _insert(engine, [row_values(entry)])
 
 
 def _reason(err: BaseException) -> str:
@@ -241,6 +255,37 @@ def _reason(err: BaseException) -> str:
     return bounded(f"{type(cause).__name__}: {first}" if first else type(cause).__name__, 300)
 
 
+def _note(reason: str) -> dict[str, str]:
+    """The parameters of a reduced row."""
+    return {"…": f"[parameters not stored: {reason}]"}
+
+
+def _failed(request_id: str, action: str, account_id: str, err: BaseException) -> str:
+    """Log and count a failed insert; the reason, for the reduced row."""
+    reason = _reason(err)
+    _count("failures")
+    log.error(
+        "audit insert failed for request %s (%s, account %s): %s; writing a reduced row",
+        bounded(request_id, 64),
+        bounded(action, 64),
+        bounded(account_id, 32),
+        reason,
+    )
+    return reason
+
+
+def _lost(request_id: str, action: str, account_id: str, err: BaseException) -> None:
+    """Log and count a row that could not be written at all."""
+    _count("lost")
+    log.error(
+        "audit row LOST for request %s (%s, account %s): %s",
+        bounded(request_id, 64),
+        bounded(action, 64),
+        bounded(account_id, 32),
+        _reason(err),
+    )
+
+
 def append(engine: Engine, entry: AuditEntry) -> bool:
     """Record one entry without raising; ``False`` when the full row could not be written
     (logged at ERROR, counted, and replaced by a reduced row if that can be written)."""
@@ -248,28 +293,84 @@ def append(engine: Engine, entry: AuditEntry) -> bool:
         record(engine, entry)
         return True
     except Exception as err:
-        reason = _reason(err)
-        _count("failures")
-        log.error(
-            "audit insert failed for request %s (%s, account %s): %s; writing a reduced row",
-            bounded(entry.request_id, 64),
-            bounded(entry.action, 64),
-            bounded(entry.account_id, 32),
-            reason,
-        )
-    reduced = replace(entry, params={"…": f"[parameters not stored: {reason}]"})
+        reason = _failed(entry.request_id, entry.action, entry.account_id, err)
     try:
-        record(engine, reduced)
+        record(engine, replace(entry, params=_note(reason)))
     except Exception as err:
-        _count("lost")
-        log.error(
-            "audit row LOST for request %s (%s, account %s): %s",
-            bounded(entry.request_id, 64),
-            bounded(entry.action, 64),
-            bounded(entry.account_id, 32),
-            _reason(err),
-        )
+        _lost(entry.request_id, entry.action, entry.account_id, err)
     return False
+
+
+def _reduced(engine: Engine, row: Mapping[str, Any], err: BaseException) -> bool:
+    """After ``row`` failed with ``err``: logged, counted, its reduced row written or (when
+    that fails too) counted as lost. Always ``False``."""
+    request_id, action, account_id = row["request_id"], row["action"], row["account_id"]
+    reason = _failed(request_id, action, account_id, err)
+    try:
+        _insert(engine, [{**row, "params": _params_text(_note(reason))}])
+    except Exception as again:
+        _lost(request_id, action, account_id, again)
+    return False
+
+
+def _append_row(engine: Engine, row: Mapping[str, Any]) -> bool:
+    """:func:`append` for a row already made by :func:`row_values` (its request id, action
+    and account are bounded as the log lines bound them)."""
+    try:
+        _insert(engine, [row])
+        return True
+    except Exception as err:
+        return _reduced(engine, row, err)
+
+
+def prepared(entry: AuditEntry) -> tuple[dict[str, Any] | None, bool]:
+    """The entry's row for :func:`append_rows`, without raising, and whether it is whole:
+    when :func:`row_values` fails (a parameter that cannot be turned into text), that is
+    logged and counted as a failed insert and the reduced row comes instead; ``None`` when
+    even that cannot be made (counted as lost)."""
+    try:
+        return row_values(entry), True
+    except Exception as err:
+        reason = _failed(entry.request_id, entry.action, entry.account_id, err)
+    try:
+        return row_values(replace(entry, params=_note(reason))), False
+    except Exception as err:
+        _lost(entry.request_id, entry.action, entry.account_id, err)
+    return None, False
+
+
+def append_rows(engine: Engine, take: Callable[[], Sequence[Mapping[str, Any]]]) -> list[bool]:
+    """Record rows of :func:`row_values` in one write transaction, without raising; per
+    row, as :func:`append` says, ``False`` when its full row could not be written.
+
+    ``take`` gives the rows once the transaction has begun: on SQLite once it holds the
+    write lock, so the rows that arrived while it waited for its turn go in too. When the
+    batch fails, each row is tried again alone (and only then counted as a failure), so a
+    row the database refuses costs the others nothing; a batch of one row is not tried
+    again."""
+    rows: Sequence[Mapping[str, Any]] | None = None
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                rows = take()
+                if len(rows) == 1:
+                    _INSERT.run(conn, rows[0])
+                elif rows:
+                    _INSERT.many(conn, rows)
+        return [True] * len(rows)
+    except Exception as err:
+        if rows is None:  # no transaction at all (the database is down)
+            rows = take()
+        if len(rows) == 1:
+            return [_reduced(engine, rows[0], err)]
+        if rows:
+            log.warning(
+                "audit batch of %d rows failed (%s); writing them one by one",
+                len(rows),
+                _reason(err),
+            )
+    return [_append_row(engine, row) for row in rows]
 
 
 def query(

@@ -49,6 +49,7 @@ from openworks.server.pipeline import (
     respond,
     type_params,
 )
+from openworks.store.audit_writer import Queued
 from tests.unit.protocol.signer import HOST, sign_acs3, sign_v1, v1_query
 
 KEY, SECRET = "openworks-dev-key", "openworks-dev-secret"
@@ -332,20 +333,45 @@ def test_audit_note_records_what_was_sent_until_typed() -> None:
     assert (note.version, note.project_param) == ("2020-05-18", "ProjectId")
 
 
-def test_audit_hands_the_row_to_security() -> None:
+def test_audit_hands_the_row_to_the_writer_and_answers_once_it_is_committed() -> None:
     rows: list[dict[str, Any]] = []
+    queued: list[Queued] = []
+
+    class Writer:
+        @staticmethod
+        def queued(entry: object) -> Queued:
+            item = Queued({"entry": entry}, True, 1)
+            queued.append(item)
+            return item
+
+        def offer(self, item: Queued) -> bool:
+            return True
 
     class Security:
-        def audit(self, **row: Any) -> None:
+        writer = Writer()
+
+        def audit_entry(self, **row: Any) -> str:
             rows.append(row)
+            return "entry"
+
+    async def call_and_commit_later() -> bool:
+        step = asyncio.ensure_future(
+            audit(Security(), note, "DeleteFile", 200, "OK", "RID", {"Data": True})  # type: ignore[arg-type]
+        )
+        await asyncio.sleep(0.02)
+        waiting = not step.done()  # the row is queued, not committed: the call waits
+        queued[0].future.set_result(True)  # the writer committed it
+        await step
+        return waiting
 
     note = AuditNote(ALICE, KEY, {"ProjectId": "7"}, "2020-05-18", "ProjectId", {"ProjectId": 7})
-    run(audit(Security(), note, "DeleteFile", 200, "OK", "RID", {"Data": True}))  # type: ignore[arg-type]
+    assert run(call_and_commit_later())
     assert rows == [
         {"principal": ALICE, "access_key_id": KEY, "action": "DeleteFile",
          "params": {"ProjectId": 7}, "version": "2020-05-18", "project_param": "ProjectId",
          "status": 200, "code": "OK", "request_id": "RID", "document": {"Data": True}}
     ]  # fmt: skip
+    assert len(queued) == 1 and queued[0].row == {"entry": "entry"}
 
 
 @pytest.mark.parametrize("json_fields", [False, True])

@@ -56,7 +56,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _audit(security: Security, request_id: str, **params: Any) -> None:
-    security.audit(
+    entry = security.audit_entry(
         principal=ROOT,
         access_key_id="LTAI0123456789abcdefghij",
         action="CreateFile",
@@ -66,6 +66,7 @@ def _audit(security: Security, request_id: str, **params: Any) -> None:
         request_id=request_id,
         document=None,
     )
+    security.audit(entry)
 
 
 def _row(engine: Engine, request_id: str) -> dict[str, Any]:
