@@ -38,6 +38,7 @@ __all__ = [
     "OWNER",
     "Guard",
     "ProjectRef",
+    "admit_project",
     "authorize",
     "authorize_project",
     "enforcing",
@@ -126,20 +127,23 @@ def visible_project(tx: Tx, principal: Principal, project_id: int | None) -> Pro
 def resolve_project(tx: Tx, principal: Principal, ref: ProjectRef) -> Project:
     if not ref.given:
         raise Invalid("Invalid.Param", "Specify ProjectId or ProjectIdentifier.")
-    project: Project | None
     if ref.id is not None:
-        project = tx.project(ref.id)
-        if project is not None and ref.identifier and project.identifier != ref.identifier:
-            raise Invalid(
-                "Invalid.Param",
-                f"ProjectId {ref.id} and ProjectIdentifier {ref.identifier} name different "
-                "workspaces.",
-            )
-    else:
-        project = tx.project_by_identifier(ref.identifier or "")
-    if project is None or project.account_id != principal.account_id or project.status == 1:
+        return admit_project(tx, principal, ref, tx.project(ref.id))
+    return admit_project(tx, principal, ref, tx.project_by_identifier(ref.identifier or ""))
+
+
+def admit_project(tx: Tx, principal: Principal, ref: ProjectRef, found: Project | None) -> Project:
+    """:func:`resolve_project`'s checks on the workspace already read for ``ref`` (None: no
+    such workspace): both names agree, it is the caller's and live, the rule admits them."""
+    named = ref.id is not None and ref.identifier
+    if found is not None and named and found.identifier != ref.identifier:
+        raise Invalid(
+            "Invalid.Param",
+            f"ProjectId {ref.id} and ProjectIdentifier {ref.identifier} name different workspaces.",
+        )
+    if found is None or found.account_id != principal.account_id or found.status == 1:
         raise _not_exists(ref)
-    return authorize_project(tx, principal, project)
+    return authorize_project(tx, principal, found)
 
 
 def authorize(core: Core, principal: Principal, ref: ProjectRef) -> Project:

@@ -50,7 +50,7 @@ history. The shared steps of making a package live in :mod:`openworks.core.packa
 from __future__ import annotations
 
 from . import lifecycle
-from .access import ProjectRef, resolve_project
+from .access import ProjectRef, admit_project, resolve_project
 from .context import Core, Gate
 from .errors import Invalid, NotFound
 from .files import find_file
@@ -177,8 +177,13 @@ def delete_file(core: Core, principal: Principal, ref: ProjectRef, file_id: int)
 
 def get_deployment(core: Core, principal: Principal, ref: ProjectRef, package_id: int) -> Package:
     with core.store.transaction() as tx:
-        project = resolve_project(tx, principal, ref)
-        package = tx.package(package_id)
+        package: Package | None
+        if ref.id is not None:  # the workspace and the package in one read
+            found, package = tx.project_with_package(ref.id, package_id)
+            project = admit_project(tx, principal, ref, found)
+        else:
+            project = resolve_project(tx, principal, ref)
+            package = tx.package(package_id)
         if package is None or package.project_id != project.id:
             raise NotFound(
                 "InvalidDeployment.NotFound",

@@ -265,6 +265,27 @@ _PACKAGE_WITH_ITEMS = HotRead(
     .where(packages.c.id == bindparam("id"))
     .order_by(package_items.c.file_id)
 )
+# GetDeployment's read: the workspace, and the package with its items if it is one of the
+# workspace's, in one statement (a workspace row with NULL package columns: no such package)
+_PROJECT_AND_PACKAGE = HotRead(
+    select(
+        projects,
+        *(c.label(f"package__{c.key}") for c in packages.c),
+        package_items.c.file_id.label("item_file_id"),
+        package_items.c.file_version.label("item_file_version"),
+        package_items.c.status.label("item_status"),
+    )
+    .select_from(
+        projects.outerjoin(
+            packages,
+            and_(packages.c.id == bindparam("package_id"), packages.c.project_id == projects.c.id),
+        ).outerjoin(package_items, package_items.c.package_id == packages.c.id)
+    )
+    .where(projects.c.id == bindparam("project_id"))
+    .order_by(package_items.c.file_id)
+)
+_PROJECT_COLUMNS = tuple(c.key for c in projects.c)
+_PACKAGE_COLUMNS = tuple(c.key for c in packages.c)
 _PACKAGE_ITEMS = HotRead(
     select(package_items.c.file_id, package_items.c.file_version, package_items.c.status)
     .where(package_items.c.package_id == bindparam("id"))
@@ -312,6 +333,22 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
     def project(self, project_id: int) -> Project | None:
         rows = _PROJECT_BY_ID.dicts(self.conn, {"id": project_id})
         return _project(rows[0]) if rows else None
+
+    def project_with_package(
+        self, project_id: int, package_id: int
+    ) -> tuple[Project | None, Package | None]:
+        rows = _PROJECT_AND_PACKAGE.rows(
+            self.conn, {"project_id": project_id, "package_id": package_id}
+        )
+        if not rows:
+            return None, None
+        first, n, k = rows[0], len(_PROJECT_COLUMNS), len(_PACKAGE_COLUMNS)
+        project = _project(dict(zip(_PROJECT_COLUMNS, first[:n], strict=True)))
+        if first[n] is None:  # packages.id: none of this workspace
+            return project, None
+        items = [Item(r[-3], r[-2], r[-1]) for r in rows if r[-3] is not None]
+        row = dict(zip(_PACKAGE_COLUMNS, first[n : n + k], strict=True))
+        return project, _package(row, items)
 
     def project_by_identifier(self, identifier: str) -> Project | None:
         stmt = select(projects).where(projects.c.identifier == identifier)
