@@ -254,13 +254,13 @@ _MEMBER_ROLES = HotRead(
         members.c.user_id == bindparam("user_id"),
     )
 )
+_ITEM_COLUMNS = (  # a package's items beside its row: (file id, version, status) last
+    package_items.c.file_id.label("item_file_id"),
+    package_items.c.file_version.label("item_file_version"),
+    package_items.c.status.label("item_status"),
+)
 _PACKAGE_WITH_ITEMS = HotRead(
-    select(
-        packages,
-        package_items.c.file_id.label("item_file_id"),
-        package_items.c.file_version.label("item_file_version"),
-        package_items.c.status.label("item_status"),
-    )
+    select(packages, *_ITEM_COLUMNS)
     .outerjoin(package_items, package_items.c.package_id == packages.c.id)
     .where(packages.c.id == bindparam("id"))
     .order_by(package_items.c.file_id)
@@ -271,9 +271,7 @@ _PROJECT_AND_PACKAGE = HotRead(
     select(
         projects,
         *(c.label(f"package__{c.key}") for c in packages.c),
-        package_items.c.file_id.label("item_file_id"),
-        package_items.c.file_version.label("item_file_version"),
-        package_items.c.status.label("item_status"),
+        *_ITEM_COLUMNS,
     )
     .select_from(
         projects.outerjoin(
