@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Delete, Insert, Select, Update
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["HotRead", "HotWrite"]
+__all__ = ["HotRead", "HotWrite", "driver_rows"]
 
 
 class _Compiled(NamedTuple):
@@ -64,26 +64,36 @@ def _args(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
 
 
 def _execute(conn: Connection, compiled: _Compiled, args: Any, many: bool = False) -> Any:
+    return _on_driver(conn, compiled.sql, args, many)
+
+
+def _on_driver(conn: Connection, sql: str, args: Any, many: bool = False) -> Any:
     driver: Any = conn.connection.driver_connection
     try:
         if many:
             cursor = driver.cursor()
-            cursor.executemany(compiled.sql, args)
+            cursor.executemany(sql, args)
             return cursor
-        return driver.execute(compiled.sql, args)
+        return driver.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as err:
         dialect = conn.dialect
         lost = dialect.is_disconnect(err, conn.connection.dbapi_connection, None)
         if lost:
             conn.invalidate(err)
         raise DBAPIError.instance(
-            compiled.sql,
-            args,
-            err,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
+            sql, args, err, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
         ) from err
+
+
+def driver_rows(conn: Connection, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (the driver's own placeholders) run on the driver connection in
+    the caller's transaction, driver errors raised as SQLAlchemy raises them."""
+    cursor = _on_driver(conn, sql, args)
+    try:
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+    finally:
+        cursor.close()
 
 
 class HotRead:

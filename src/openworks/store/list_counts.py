@@ -27,20 +27,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
     Row,
     Table,
+    bindparam,
     func,
     literal_column,
     select,
-    text,
 )
 
 from openworks.core.ports import Page
+
+from .hot import driver_rows
 
 __all__ = ["MIN_TRIGRAM", "counted", "fts_candidates", "fts_exact", "page_of_few", "phrase"]
 
@@ -95,17 +96,22 @@ def fts_candidates(
     shorter than a trigram, one holding NUL, which FTS5's query parser refuses, or more
     candidates than a scan of ``scanned()`` rows would cost). The match runs once, here: a
     phrase of common trigrams costs far more than its few candidates, which then travel as
-    one JSON parameter."""
+    one JSON parameter (built by SQLite)."""
     if conn.dialect.name != "sqlite" or len(keyword) < MIN_TRIGRAM or "\0" in keyword:
         return None
     fts = f"{table.name}_fts"
     cap = max(_CAP_MIN, min(_CAP_MAX, scanned() // _CAP_SHARE))
-    probe = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :q LIMIT :cap")
-    ids = conn.execute(probe, {"q": phrase(keyword), "cap": cap}).scalars().all()
-    if len(ids) >= cap:
+    # on the driver, the candidates counted and made one JSON array by SQLite itself: no
+    # Python object per candidate
+    probe = (
+        f"SELECT count(*), json_group_array(rowid) FROM "
+        f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?)"
+    )
+    ((found, ids),) = driver_rows(conn, probe, (phrase(keyword), cap))
+    if found >= cap:
         return None
     value: ColumnElement[int] = literal_column("value", Integer)
-    listed = select(value).select_from(func.json_each(orjson.dumps(ids).decode()))
+    listed = select(value).select_from(func.json_each(bindparam("_fts_ids", ids)))
     return table.c.id.in_(listed)
 
 
