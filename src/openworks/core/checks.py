@@ -78,9 +78,7 @@ def _new_instance_id() -> str:
 
 def _open(tx: Tx, creation: Creation) -> None:
     """Hold a freshly made package for its checks and/or approval, as configured."""
-    package = creation.package or tx.package(creation.package_id)
-    if package is None:
-        raise RuntimeError(f"package {creation.package_id} vanished inside its own transaction")
+    package = creation.package
     now, project, event_code = creation.now, creation.project, creation.event_code
     settings = load_settings(tx, project.id)
     to_prod = package.to_env == Env.PROD

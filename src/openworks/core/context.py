@@ -40,18 +40,20 @@ class Creation:
     """What the gates hear of a package just made (its versions inserted, same transaction):
     who made it in which workspace, for which extension event (``commit-file``,
     ``deploy-file``, ``delete-file``), whether the caller skipped the extensions, and the
-    versions of its items as stored (so that no gate reads them back); ``package`` is the
-    package as stored (items in file id order, as a read gives them) when the creator
-    has it, else a gate reads it."""
+    versions of its items as stored and the package as stored (items in file id order, as a
+    read gives them), so that no gate reads them back."""
 
-    package_id: int
+    package: Package
     now: int
     principal: Principal
     project: Project
     event_code: str
     skip_checks: bool = False
     versions: tuple[FileVersion, ...] = ()
-    package: Package | None = None
+
+    @property
+    def package_id(self) -> int:
+        return self.package.id
 
     def version(self, tx: Tx, file_id: int, number: int) -> FileVersion | None:
         """An item's version: the one the creator stored, else read in ``tx``."""

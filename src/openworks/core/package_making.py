@@ -104,10 +104,8 @@ def _created(
     """The installed gates hear of the package, now that its versions are stored (and get
     it as a read would give it, items in file id order: none reads it back)."""
     stored = replace(package, items=sorted(package.items, key=attrgetter("file_id")))
-    creation = Creation(
-        package.id, core.clock(), principal, project, event, skip_checks, tuple(versions),
-        stored,
-    )  # fmt: skip
+    now = core.clock()
+    creation = Creation(stored, now, principal, project, event, skip_checks, tuple(versions))
     lifecycle.created(tx, core.lifecycle_gates, creation)
 
 
