@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, String, insert, or_, select
+from sqlalchemy import Connection, Engine, String, insert, or_, select
 
 from .hot import HotWrite
 from .schema import projects
@@ -232,15 +232,20 @@ def row_values(entry: AuditEntry) -> dict[str, Any]:
 _INSERT = HotWrite(insert(audit_log))  # compiled once, run on the driver (store/hot.py)
 
 
+def _write(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (:func:`row_values`) in the caller's write transaction."""
+    if len(rows) == 1:
+        _INSERT.run(conn, rows[0])
+    elif rows:
+        _INSERT.many(conn, rows)
+
+
 def _insert(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (:func:`row_values`) in one write transaction."""
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
-            if len(rows) == 1:
-                _INSERT.run(conn, rows[0])
-            else:
-                _INSERT.many(conn, rows)
+            _write(conn, rows)
 
 
 def record(engine: Engine, entry: AuditEntry) -> None:
@@ -354,10 +359,7 @@ def append_rows(engine: Engine, take: Callable[[], Sequence[Mapping[str, Any]]])
             conn.info["write"] = True
             with conn.begin():
                 rows = take()
-                if len(rows) == 1:
-                    _INSERT.run(conn, rows[0])
-                elif rows:
-                    _INSERT.many(conn, rows)
+                _write(conn, rows)
         return [True] * len(rows)
     except Exception as err:
         if rows is None:  # no transaction at all (the database is down)
