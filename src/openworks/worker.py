@@ -66,7 +66,8 @@ class Worker:
             self._thread = None
 
     def drain(self) -> int:
-        """Run packages until none is ready; how many ran."""
+        """Run packages while the last claim saw another one ready (module docstring); how
+        many ran."""
         count = 0
         while not self._stop.is_set():
             try:
