@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -320,14 +320,18 @@ def test_concurrent_writers_keep_counts_exact(engine: Engine) -> None:
             assert 1 in set(per_key)
 
 
-def _upgrade(engine: Engine, revision: str) -> None:
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as conn:
         conn.info["write"] = True
         with conn.begin():
             config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+            step(config, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, command.upgrade, revision)
 
 
 def test_migration_back_fills_counters_and_text_indexes(tmp_path: Path) -> None:
@@ -479,13 +483,7 @@ def test_reset_keeps_text_indexes_usable(tmp_path: Path) -> None:
 
 
 def _downgrade(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as conn:
-        conn.info["write"] = True
-        with conn.begin():
-            config.attributes["connection"] = conn
-            command.downgrade(config, revision)
+    _migrate(engine, command.downgrade, revision)
 
 
 def _check_0016_file_counts(engine: Engine, project_id: int) -> None:
