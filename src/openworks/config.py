@@ -38,14 +38,11 @@ def configure_logging(level: str = "info", log_format: str = "text") -> None:
         raise ConfigError(f"Unknown log format {log_format!r}: use text or json.")
     from openworks.logformat import JsonFormatter, TextFormatter
 
-    root = logging.getLogger()
-    if not root.handlers:  # as logging.basicConfig: only a process's first configuration
-        handler = logging.StreamHandler()
-        handler.setFormatter(TextFormatter())
-        root.addHandler(handler)
-        root.setLevel(level.upper())
+    handler = logging.StreamHandler()
+    handler.setFormatter(TextFormatter())
+    logging.basicConfig(level=level.upper(), handlers=[handler])  # only a process's first
     if log_format == "json":
-        for each in root.handlers:
+        for each in logging.getLogger().handlers:
             each.setFormatter(JsonFormatter())
     # The format uses none of the caller's file, thread or process: skip collecting them
     # on every record (the logging HOWTO's "Optimization" section; a few µs a request).
