@@ -81,6 +81,8 @@ def test_bounded_cuts_with_a_marker_to_the_exact_width() -> None:
     cut = bounded("p" * 5000, 64)
     assert len(cut) == 64 and cut == "p" * 46 + "…[5000 characters]"
     assert bounded("a\x00b\ud800", 64) == "a\\x00b\ufffd"
+    assert bounded("é😀中", 64) == "é😀中"  # other non-ASCII text is kept as it is
+    assert bounded("\ud83d\ude00é", 64) == "\ufffd\ufffdé"  # surrogates are never a pair here
     assert len(bounded("x" * 100, 8)) == 8
 
 
