@@ -364,7 +364,7 @@ def test_audit_hands_the_row_to_the_writer_and_answers_once_it_is_committed() ->
         await step
         return waiting
 
-    note = AuditNote(ALICE, KEY, {"ProjectId": "7"}, "2020-05-18", "ProjectId", {"ProjectId": 7})
+    note = AuditNote(ALICE, KEY, {"ProjectId": "7"}, "2020-05-18", "ProjectId", 1, {"ProjectId": 7})
     assert run(call_and_commit_later())
     assert rows == [
         {"principal": ALICE, "access_key_id": KEY, "action": "DeleteFile",
