@@ -38,8 +38,10 @@ def engine() -> Iterator[Engine]:
 
 
 class Statements:
-    """Every statement sent while recording, as SQL text: the engine's, and the hot ones
-    that store/hot.py runs straight on the driver (no engine event sees those)."""
+    """Every statement sent to ``engine`` while recording, as SQL text: the engine's, and
+    the hot ones that store/hot.py runs straight on the driver (no engine event sees those).
+    Other engines' hot statements are left out: the test kit's session server (started by
+    tests/sdk, alive for the whole session) runs its worker's claim from its own thread."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -51,7 +53,8 @@ class Statements:
         execute = self._execute
 
         def seen_hot(conn: Any, compiled: Any, args: Any, many: bool = False) -> Any:
-            self.sql.append(compiled.sql)
+            if conn.engine is self.engine:
+                self.sql.append(compiled.sql)
             return execute(conn, compiled, args, many)
 
         hot._execute = seen_hot
