@@ -13,9 +13,11 @@ claim again just to find none (on SQLite an empty claim still takes the write lo
 made ready while one runs notifies the worker, which then runs again at once.
 
 The queue is the ``packages`` table itself (Status 0, not held), so a package created by
-any process is found; ``notify`` only shortens the wait for packages created in this
-process. Claim, execution and the final status are one transaction: after a crash or
-restart an unfinished package is simply still READY and runs then, exactly once.
+any process is found; ``notify`` shortens the wait for packages created in this process,
+and on PostgreSQL a listener (store/pg_wake.py) wakes the loop for packages made ready by
+any process, so that a worker beside other API processes starts at once too. Claim,
+execution and the final status are one transaction: after a crash or restart an
+unfinished package is simply still READY and runs then, exactly once.
 
 On SQLite the worker thread is the file's urgent writer (``store/write_queue.py``): its
 claims wait for the current writer only, not behind the API writers of its process, since a
@@ -26,11 +28,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
 
 from openworks.core.context import Core
 from openworks.core.packages import run_next
 from openworks.delivery import CheckLoop
 from openworks.store.write_queue import urgent_writer
+
+if TYPE_CHECKING:
+    from openworks.store.pg_wake import ReadyListener
 
 __all__ = ["Worker"]
 
@@ -46,6 +54,12 @@ class Worker:
         self._thread: threading.Thread | None = None
         # Checks, gate deadlines and extension webhooks run beside the package loop.
         self.checks = CheckLoop(core)
+        self.listener: ReadyListener | None = None
+        engine = getattr(core.store, "engine", None)
+        if isinstance(engine, Engine) and engine.dialect.name == "postgresql":
+            from openworks.store.pg_wake import ReadyListener  # psycopg: PostgreSQL only
+
+            self.listener = ReadyListener(engine, self._wake.set)
 
     def notify(self, _package_id: int | None = None) -> None:
         self._wake.set()
@@ -56,8 +70,12 @@ class Worker:
         self._thread = threading.Thread(target=self._loop, name="openworks-worker", daemon=True)
         self._thread.start()
         self.checks.start()
+        if self.listener is not None:
+            self.listener.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self.listener is not None:
+            self.listener.stop(timeout)
         self.checks.stop(timeout)
         self._stop.set()
         self._wake.set()

@@ -39,6 +39,7 @@ from sqlalchemy.pool import NullPool
 from openworks.errors import ConfigError
 
 from . import pg_pool, schema
+from .pg_pool import CONNECT_TIMEOUT
 from .write_queue import WriteQueue, WriteTurn
 
 __all__ = [
@@ -63,7 +64,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATE_LOCK = 0x6F77_0001  # schema upgrades
 REGISTRATION_LOCK = 0x6F77_0002  # start-up registration: server key check, root account/key
 
-CONNECT_TIMEOUT = 10  # seconds per PostgreSQL connection attempt (libpq's connect_timeout)
 _SET_IT = "set it with --database-url or OPENWORKS_DATABASE_URL"
 _FORMS = "sqlite:///PATH/openworks.db or postgresql://USER:PASSWORD@HOST:5432/DATABASE"
 # "://user:" up to the first "@" (where SQLAlchemy ends a password), and any further

@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, event
 
-from .pg_pool import quiet
+from .pg_pool import driver_params, quiet
 from .schema_scale import nonces
 
 __all__ = ["PostgresNonces"]
@@ -59,12 +59,7 @@ class PostgresNonces:
     """The ``nonces`` table of a PostgreSQL engine, reached as the module docstring says."""
 
     def __init__(self, engine: Engine, window_ms: int, sweep_every: int) -> None:
-        from .db import CONNECT_TIMEOUT
-
-        _, params = engine.dialect.create_connect_args(engine.url)
-        params.pop("context", None)  # SQLAlchemy's type adapters: plain text and ints here
-        params.setdefault("connect_timeout", CONNECT_TIMEOUT)
-        self._params: dict[str, Any] = dict(params)
+        self._params: dict[str, Any] = driver_params(engine)
         self.window_ms = window_ms
         self._sweep_every = sweep_every
         self._calls = itertools.count(1)

@@ -33,13 +33,31 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
 
-__all__ = ["PING_AFTER", "alive", "install", "needs_transaction", "quiet"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "PING_AFTER",
+    "alive",
+    "driver_params",
+    "install",
+    "needs_transaction",
+    "quiet",
+]
 
+CONNECT_TIMEOUT = 10  # seconds per PostgreSQL connection attempt (libpq's connect_timeout)
 PING_AFTER = 5.0  # seconds idle after which a checkout pings the server first
 
 # A SELECT with one of these (compared in upper case) locks something until the end of
 # its transaction: rows, or an advisory lock. In autocommit the lock would end with it.
 _LOCKING = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE", "ADVISORY")
+
+
+def driver_params(engine: Engine) -> dict[str, Any]:
+    """``psycopg.connect`` keyword arguments for a connection of its own beside ``engine``'s
+    pool (same server, database, user, options such as ``search_path``)."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    params.pop("context", None)  # SQLAlchemy's type adapters: plain text and ints here
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    return dict(params)
 
 
 def needs_transaction(statement: str) -> bool:

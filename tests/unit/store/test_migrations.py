@@ -18,7 +18,7 @@ from tests.dbutil import fresh_database_url, postgres_base
 def test_one_head() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_heads() == ["0017"]
+    assert ScriptDirectory.from_config(config).get_heads() == ["0018"]
 
 
 def test_migrate_is_idempotent(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
         with engine.connect() as conn:
             assert conn.exec_driver_sql(
                 "SELECT version_num FROM alembic_version"
-            ).scalars().all() == ["0017"]
+            ).scalars().all() == ["0018"]
     finally:
         engine.dispose()
 
