@@ -5,8 +5,8 @@
     CREATE DATABASE bench_<pid> ─▶ seed N packages (bench/seed.py, once for both)
         ─▶ 8  GetDeployment: `serve --workers 2` vs baselines a, b (SQLite, small) and
               c (b's handler on a psycopg pool, 2 processes, same database), interleaved
-        ─▶ 12 scenario 4's lifecycle loop + 5's package latency: `serve --workers 2`,
-              then `serve --workers 2 --no-worker` + `openworks worker`
+        ─▶ 12 scenario 4's lifecycle loop + 5's package latency: `serve --workers 2`
+              (two API processes and, on PostgreSQL, the worker process serve starts)
         ─▶ DROP DATABASE (always, also after a failure)
 
 Scenario 12 runs after 8, so 8 reads only seeded rows; its lifecycles add rows to the
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from .procs import Proc, start_baseline, start_subject, start_worker
+from .procs import Proc, start_baseline, start_subject
 from .scenarios import Bench
 from .seed import Seeded, seed
 
@@ -47,29 +47,17 @@ def postgres(
         if 8 in only:
             _reads(bench, s, small)
         if 12 in only:
-            _lifecycles(bench, s, lifecycle_seconds, clients)
+            subject = start_subject(bench.workdir, url, extra=WORKERS, name="pg-lifecycle")
+            try:
+                bench.lifecycle(subject, s, lifecycle_seconds, clients, number="12",
+                                where="PostgreSQL, serve --workers 2", latency="12",
+                                target=150)  # fmt: skip
+            finally:
+                subject.stop()
             bench.rows[-3].note += f"; {_label(n)} packages seeded in {s.seconds:.0f}s"
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _lifecycles(bench: Bench, s: Seeded, seconds: float, clients: int) -> None:
-    """Scenario 12 in both topologies: a worker thread in each API process, then the API
-    processes without one (``--no-worker``) and ``openworks worker`` as a process of its
-    own (docs/deploy.md)."""
-    for extra, where, separate in (
-        (WORKERS, "PostgreSQL, serve --workers 2", False),
-        ((*WORKERS, "--no-worker"), "PostgreSQL, serve --workers 2 --no-worker + worker", True),
-    ):
-        subject = start_subject(bench.workdir, s.database_url, extra=extra, name="pg-lifecycle")
-        helpers = (start_worker(bench.workdir, s.database_url),) if separate else ()
-        try:
-            bench.lifecycle(subject, s, seconds, clients, number="12", where=where,
-                            latency="12", target=150, helpers=helpers)  # fmt: skip
-        finally:
-            for proc in (subject, *helpers):
-                proc.stop()
 
 
 def _reads(bench: Bench, s: Seeded, small: Seeded) -> None:

@@ -22,15 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = [
-    "Proc",
-    "free_port",
-    "post",
-    "start_baseline",
-    "start_subject",
-    "start_worker",
-    "wait_healthy",
-]
+__all__ = ["Proc", "free_port", "post", "start_baseline", "start_subject", "wait_healthy"]
 
 
 def free_port() -> int:
@@ -165,21 +157,6 @@ def start_subject(
     proc = _spawn(name, args, workdir, port, _env(workdir))
     if wait:
         wait_healthy(proc)
-    return proc
-
-
-def start_worker(workdir: Path, database_url: str, name: str = "worker") -> Proc:
-    """``openworks worker`` on ``database_url`` (no port: ``Proc.port`` is 0), for a
-    subject started with ``--no-worker``; returned once it says it runs."""
-    args = [sys.executable, "-m", "openworks", "worker", "--database-url", database_url,
-            "--log-level", "warning"]  # fmt: skip
-    proc = _spawn(name, args, workdir, 0, _env(workdir))
-    deadline = time.monotonic() + 60
-    while "worker running" not in proc.log_path.read_text(errors="replace"):
-        if proc.process.poll() is not None or time.monotonic() > deadline:
-            proc.stop()
-            raise RuntimeError(f"{name} did not start:\n{proc.log_path.read_text()[-3000:]}")
-        time.sleep(0.01)
     return proc
 
 

@@ -228,18 +228,14 @@ class Bench:
     def lifecycle(
         self, subject: Proc, s: Seeded, seconds: float, clients: int = 16, *,
         number: str = "4", where: str = "SQLite", latency: str = "5", target: float = 200,
-        helpers: tuple[Proc, ...] = (),
     ) -> None:  # fmt: skip
         """Rows ``<number> lifecycle`` (lifecycles/s against ``target``) and ``<latency>
         package latency`` (p50, p99) of one lifecycle run; the server's CPU is that of its
-        whole process tree (``serve --workers N`` included) and of ``helpers`` (an
-        ``openworks worker`` beside a ``--no-worker`` subject)."""
-        servers = (subject, *helpers)
-        procs = sum(len(p.pids()) for p in servers)
-        cpu = sum(p.cpu_seconds() for p in servers)
+        whole process tree (``serve --workers N`` included)."""
+        procs = len(subject.pids())
+        cpu = subject.cpu_seconds()
         res = run_lifecycles(subject.port, s.project_id, clients=clients, seconds=seconds)
-        # server CPU: API threads, event loops and workers
-        cpu = sum(p.cpu_seconds() for p in servers) - cpu
+        cpu = subject.cpu_seconds() - cpu  # server CPU: API threads, event loops and workers
         per_lifecycle_ms = cpu / max(res.lifecycles, 1) * 1000
         self.raw[f"lifecycle-{number}"] = {
             "lifecycles": res.lifecycles, "seconds": res.seconds, "calls": res.calls,

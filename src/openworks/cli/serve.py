@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -99,8 +100,8 @@ __all__ = ["serve"]
     default=1,
     show_default=True,
     type=BoundedInt(32, minimum=1),
-    help="API processes to start on this port (each also runs a package worker unless "
-    "--no-worker).",
+    help="API processes to start on this port. The package worker (unless --no-worker) is "
+    "a thread in each on SQLite, one process of its own beside them on PostgreSQL.",
 )
 @click.option(
     "--no-worker",
@@ -205,7 +206,8 @@ def serve(
     blob_dir: str | None,
     public_url: str | None,
 ) -> None:
-    """Run the API server (with the package worker in the same process)."""
+    """Run the API server with the package worker (SQLite: a thread in the API process;
+    PostgreSQL: a process of its own)."""
     with collector_paused(freeze=True):  # the server's modules: cli/startup.py
         import uvicorn
 
@@ -213,6 +215,7 @@ def serve(
         from openworks.logformat import uvicorn_log_config
         from openworks.metrics import describe_exposure, prepare_multiprocess
         from openworks.server import build_service, create_app
+        from openworks.store.db import is_sqlite
         from openworks.store.secrets import ServerKeyMismatch
 
     configure_logging(log_level, log_format)
@@ -239,6 +242,11 @@ def serve(
         blob_dir=blob_dir,
         public_url=public_url,
     )
+    # PostgreSQL: the worker as a process of its own (cli/worker_process.py), not a thread
+    # in each API process
+    worker_apart = settings.run_worker and not is_sqlite(settings.database_url)
+    if worker_apart:
+        settings = dataclasses.replace(settings, run_worker=False)
     certificates = _prepare_tls(settings)
     try:
         service = build_service(settings)
@@ -281,7 +289,7 @@ def serve(
         click.echo("openworks: test control API enabled under /_openworks/ (root key only)")
     click.echo(
         f"openworks: {settings.processes} API process(es), package worker "
-        f"{'in each' if settings.run_worker else 'not started (--no-worker)'}, nonces in "
+        f"{_worker_where(settings.run_worker, worker_apart)}, nonces in "
         f"{settings.resolved_nonce_store()}"
     )
     if certificates is not None:
@@ -317,6 +325,13 @@ def serve(
         app = "openworks.cli.serve:process_app"
         options.update(factory=True, workers=settings.processes)
     config = _uvicorn_config(app, options, certificates, plain_http=not settings.tls_only)
+    worker_process = None
+    if worker_apart:
+        from .worker_process import WorkerProcess
+
+        env = {**os.environ, **settings.to_env()}
+        worker_process = WorkerProcess(settings.database_url, env, log_level)
+        worker_process.start()
     try:
         if settings.processes == 1:
             server = uvicorn.Server(config)
@@ -334,8 +349,16 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        if worker_process is not None:
+            worker_process.stop()
         for sock in sockets:
             sock.close()
+
+
+def _worker_where(in_process: bool, apart: bool) -> str:
+    if apart:
+        return "in a process of its own"
+    return "in each" if in_process else "not started (--no-worker)"
 
 
 _LOG_LEVEL = "OPENWORKS_LOG_LEVEL"

@@ -32,7 +32,13 @@ __all__ = ["worker"]
     help="Honour test control (execution modes, forced failures) like a `serve --control` "
     "server on the same database. For test setups only.",
 )
-def worker(database_url: str | None, log_level: str, control: bool) -> None:
+@click.option(
+    "--parent-pid",
+    type=int,
+    hidden=True,
+    help="Stop when this process is no longer the parent (the worker `serve` starts).",
+)
+def worker(database_url: str | None, log_level: str, control: bool, parent_pid: int | None) -> None:
     """Run a package worker (and the check/extension loop) until interrupted."""
     from openworks.config import configure_logging
     from openworks.store import open_core
@@ -61,8 +67,23 @@ def worker(database_url: str | None, log_level: str, control: bool) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if parent_pid is not None:
+        _watch_parent(stopped, parent_pid)
     runner.start()
     click.echo(f"openworks: worker running on {engine.url.render_as_string(hide_password=True)}")
     stopped.wait()
     runner.stop()
     engine.dispose()
+
+
+def _watch_parent(stopped: threading.Event, parent: int, every: float = 0.5) -> None:
+    """Set ``stopped`` once ``parent`` is not this process's parent any more (it died and
+    this process was re-parented; also if that happened before this process looked)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            if stopped.wait(every):
+                return
+        stopped.set()
+
+    threading.Thread(target=watch, name="openworks-parent-watch", daemon=True).start()

@@ -27,6 +27,7 @@ from openworks.store.pg_wake import CHANNEL, ReadyListener
 from openworks.store.schema import packages as packages_table
 from openworks.worker import Worker
 from tests.dbutil import fresh_database_url, postgres_base
+from tests.waiting import within
 
 from ..core.conftest import ROOT, Clock
 
@@ -61,15 +62,6 @@ def _submit(core: Core, name: str) -> tuple[ProjectRef, int]:
     return ref, packages.submit_file(core, ROOT, ref, file_id, None)
 
 
-def _wait(predicate: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytestmark_pg
 def test_worker_starts_a_package_made_ready_by_another_process(url: str) -> None:
     mine, theirs = make_engine(url), make_engine(url)
@@ -86,7 +78,7 @@ def test_worker_starts_a_package_made_ready_by_another_process(url: str) -> None
             status = packages.get_deployment(other, ROOT, ref, package_id).status
             return bool(status == PackageStatus.SUCCESS)
 
-        assert _wait(done, 5), "the worker was not woken"
+        assert within(done, 5), "the worker was not woken"
     finally:
         worker.stop()
         mine.dispose()
