@@ -70,9 +70,9 @@ __all__ = ["SqlStore", "SqlTx"]
 # 64-bit key from the schema and the workspace id, so that workspaces of the same id in
 # different schemas of one cluster (tenants, test runs) never wait on each other.
 _WORKSPACE_LOCK = text(
-    "SELECT pg_try_advisory_xact_lock(hashtextextended("
+    "pg_try_advisory_xact_lock(hashtextextended("
     "'openworks:workspace:' || coalesce(current_schema(), '') || ':' || "
-    "CAST(:_project_id AS text), 0))"
+    "CAST(packages.project_id AS text), 0))"
 )
 
 
@@ -246,6 +246,16 @@ def _package(row: Row[Any] | Mapping[str, Any], items: list[Item]) -> Package:
     return Package(id=m["id"], items=items, **{a: m[a] for a in _PACKAGE_ATTRS})
 
 
+def _items_of(rows: list[dict[str, Any]]) -> list[Item]:
+    """The items of a package read with ``_ITEM_COLUMNS`` beside it (one row per item; one
+    row of NULL item columns for a package without items)."""
+    return [
+        Item(r["item_file_id"], r["item_file_version"], r["item_status"])
+        for r in rows
+        if r["item_file_id"] is not None
+    ]
+
+
 # Statements of the hottest reads, compiled once and run on the driver (store.hot).
 _PROJECT_BY_ID = HotRead(select(projects).where(projects.c.id == bindparam("id")))
 _MEMBER_ROLES = HotRead(
@@ -296,6 +306,8 @@ class _Claim(NamedTuple):
 
     ready: Select[Any]
     first: HotRead  # SQLite: the claimed one, and whether there is more (up to two rows)
+    candidates: HotRead  # PostgreSQL: the first 50 (id, workspace)
+    take: HotRead  # PostgreSQL: candidate "_id" with its items, its row and workspace locked
     gated: bool  # and no test-control gate blocking it at bind parameter "_now"
 
 
@@ -304,7 +316,17 @@ def _claim(gated: bool) -> _Claim:
     if gated:
         where.append(not_gated(bindparam("_now")))
     ready = select(packages).where(*where).order_by(packages.c.id)
-    return _Claim(ready, HotRead(ready.limit(2)), gated)
+    candidates = ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50)
+    # One round trip takes the workspace's advisory lock, the row (still ready, not locked
+    # by another claim) and its items; no row back: the workspace or the row is busy.
+    take = (
+        select(packages, *_ITEM_COLUMNS)
+        .outerjoin(package_items, package_items.c.package_id == packages.c.id)
+        .where(*where, packages.c.id == bindparam("_id"), _WORKSPACE_LOCK)
+        .order_by(package_items.c.file_id)
+        .with_for_update(skip_locked=True, of=packages)
+    )
+    return _Claim(ready, HotRead(ready.limit(2)), HotRead(candidates), HotRead(take), gated)
 
 
 # Chosen once per SqlStore: only a store opened with test control pays for its gates.
@@ -563,14 +585,7 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
 
     def package(self, package_id: int) -> Package | None:
         rows = _PACKAGE_WITH_ITEMS.dicts(self.conn, {"id": package_id})
-        if not rows:
-            return None
-        items = [
-            Item(r["item_file_id"], r["item_file_version"], r["item_status"])
-            for r in rows
-            if r["item_file_id"] is not None
-        ]
-        return _package(rows[0], items)
+        return _package(rows[0], _items_of(rows)) if rows else None
 
     def lock_package(self, package_id: int) -> Package | None:
         if not self._locking:  # SQLite: a write transaction is already the only writer
@@ -664,23 +679,13 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
             package = _package(rows[0], self._items(rows[0]["id"]))
             return Claimed(package, more=len(rows) > 1)
         busy: set[int] = set()
-        for candidate in self.conn.execute(
-            claim.ready.with_only_columns(packages.c.id, packages.c.project_id).limit(50), now
-        ):
-            if candidate.project_id in busy:
+        for package_id, project_id in claim.candidates.rows(self.conn, now):
+            if project_id in busy:
                 continue
-            params = {"_project_id": candidate.project_id}
-            locked = self.conn.execute(_WORKSPACE_LOCK, params).scalar()
-            if not locked:
-                busy.add(candidate.project_id)
-                continue
-            row = self.conn.execute(
-                claim.ready.where(packages.c.id == candidate.id).with_for_update(skip_locked=True),
-                now,
-            ).first()
-            if row is not None:
-                return Claimed(_package(row, self._items(candidate.id)), more=True)
-            busy.add(candidate.project_id)
+            rows = claim.take.dicts(self.conn, {"_id": package_id, **now})
+            if rows:
+                return Claimed(_package(rows[0], _items_of(rows)), more=True)
+            busy.add(project_id)  # its workspace runs a package elsewhere (or this one does)
         return None
 
     # checks, extensions and approvals -------------------------------------------------
