@@ -232,3 +232,32 @@ def test_a_normal_run_wakes_the_worker_for_its_released_packages_only(tmp_path: 
     assert pipeline_runs.get_run(core, ROOT, ref, run_id).derived.status == rs.SUCCESS
     run = pipeline_runs.get_run(core, ROOT, ref, run_id).run
     assert woken == [run.dev_package_id, run.prod_package_id]  # released by DEV and PROD
+
+
+def test_worker_command_logs_in_the_format_asked_for(tmp_path: Path) -> None:
+    """``openworks worker`` honours ``OPENWORKS_LOG_FORMAT`` (what ``serve --log-format``
+    hands the worker process it starts on PostgreSQL): its records are JSON lines."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    core = make_core(tmp_path / "log.db")
+    ref, (package_id,) = queue_packages(core, 1)
+    url = _urls[tmp_path / "log.db"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKS_")}
+    env.update({"XDG_DATA_HOME": str(tmp_path / "xdg"), "OPENWORKS_LOG_FORMAT": "json"})
+    args = ["worker", "--database-url", url, "--log-level", "debug"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "openworks", *args], stderr=subprocess.PIPE, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while packages.get_deployment(core, ROOT, ref, package_id).status == 0:
+            assert time.monotonic() < deadline and worker.poll() is None, "not executed"
+            time.sleep(0.05)
+    finally:
+        worker.terminate()
+        _, err = worker.communicate(timeout=30)
+    records = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    assert f"executed package {package_id}" in [r["message"] for r in records], err.decode()

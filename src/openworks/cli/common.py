@@ -20,6 +20,7 @@ __all__ = [
     "DATABASE_URL",
     "INT32",
     "INT64",
+    "LOG_FORMAT",
     "PAGE_NUMBER",
     "PAGE_SIZE",
     "PORT",
@@ -112,6 +113,16 @@ DATABASE_URL = click.option(
     default=None,
     help="SQLAlchemy URL (sqlite:///path or postgresql://...). Default: an SQLite file in "
     "$XDG_DATA_HOME/openworks/.",
+)
+
+LOG_FORMAT = click.option(
+    "--log-format",
+    envvar="OPENWORKS_LOG_FORMAT",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one readable line a record; json: one JSON object a line (time, level, "
+    "logger, message, and the access log's request_id, action, account, status, code, ms).",
 )
 
 

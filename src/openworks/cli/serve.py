@@ -18,7 +18,7 @@ from openworks.config import (
 )
 
 from . import main
-from .common import DATABASE_URL, PORT, BoundedInt, Seconds
+from .common import DATABASE_URL, LOG_FORMAT, PORT, BoundedInt, Seconds
 from .listening import ListenError, listen_sockets
 from .listening import address as _address
 from .listening import listen as _listen  # noqa: F401  (the one socket; tests use it)
@@ -37,15 +37,7 @@ __all__ = ["serve"]
 @click.option("--port", envvar="OPENWORKS_PORT", default=8470, type=PORT, show_default=True)
 @DATABASE_URL
 @click.option("--log-level", default="info", show_default=True)
-@click.option(
-    "--log-format",
-    envvar="OPENWORKS_LOG_FORMAT",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one readable line a record; json: one JSON object a line (time, level, "
-    "logger, message, and the access log's request_id, action, account, status, code, ms).",
-)
+@LOG_FORMAT
 @click.option(
     "--metrics",
     envvar="OPENWORKS_METRICS",

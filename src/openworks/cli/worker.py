@@ -16,7 +16,7 @@ from types import FrameType
 import click
 
 from . import main
-from .common import DATABASE_URL, open_secrets
+from .common import DATABASE_URL, LOG_FORMAT, open_secrets
 
 __all__ = ["worker"]
 
@@ -24,6 +24,7 @@ __all__ = ["worker"]
 @main.command()
 @DATABASE_URL
 @click.option("--log-level", default="info", show_default=True)
+@LOG_FORMAT
 @click.option(
     "--control",
     is_flag=True,
@@ -38,13 +39,19 @@ __all__ = ["worker"]
     hidden=True,
     help="Stop when this process is no longer the parent (the worker `serve` starts).",
 )
-def worker(database_url: str | None, log_level: str, control: bool, parent_pid: int | None) -> None:
+def worker(
+    database_url: str | None,
+    log_level: str,
+    log_format: str,
+    control: bool,
+    parent_pid: int | None,
+) -> None:
     """Run a package worker (and the check/extension loop) until interrupted."""
     from openworks.config import configure_logging
     from openworks.store import open_core
     from openworks.worker import Worker
 
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     settings, engine, box = open_secrets(database_url)
     core = open_core(engine, box, test_control=control or settings.control)
     pause_ms = int(os.environ.get("OPENWORKS_TEST_EXECUTION_PAUSE_MS") or "0")
