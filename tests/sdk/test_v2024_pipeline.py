@@ -275,6 +275,22 @@ def test_every_out_of_order_exec_is_refused_and_changes_nothing(
     refused(exec_("DEV_CHECK"), "Invalid.PipelineRun.AlreadyFinished")  # on a final run
 
 
+def test_get_reads_a_run_of_its_own_workspace_only(
+    client24: Client24, tea: TeaClient, server: RunningServer
+) -> None:
+    # GetPipelineRun reads the workspace and the run in one statement: a run of another
+    # workspace, an unknown run and an unknown or deleted workspace each keep their answer
+    pid, other = workspace(tea, server), workspace(tea, server)
+    run_id = create(client24, pid, new_file(tea, pid))
+    assert get(client24, pid, run_id)["Id"] == run_id
+    refused(lambda: get(client24, other, run_id), "InvalidPipelineRun.NotFound", 404)
+    missing = "00000000-0000-4000-8000-000000000000"
+    refused(lambda: get(client24, pid, missing), "InvalidPipelineRun.NotFound", 404)
+    refused(lambda: get(client24, 987654321, run_id), "Invalid.Tenant.ProjectNotExists")
+    client24.call("DeleteProject", Id=other)
+    refused(lambda: get(client24, other, run_id), "Invalid.Tenant.ProjectNotExists")
+
+
 def test_bad_creations(tea24: Tea2024Client, tea: TeaClient, server: RunningServer) -> None:
     pid = workspace(tea, server)
     fid = new_file(tea, pid)

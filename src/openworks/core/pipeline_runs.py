@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 
 from . import lifecycle, run_stages
-from .access import ProjectRef, resolve_project
+from .access import ProjectRef, admit_project, resolve_project
 from .context import Core
 from .errors import Invalid, NotFound
 from .folder_model import Business
@@ -36,7 +36,7 @@ from .model import File, FileVersion, Page, PipelineRun, Principal, Project, Pro
 from .ports import Tx
 from .roles import Permission
 from .run_objects import NODE, WORKFLOW, Target, find_target, run_target
-from .run_stages import FINAL, Derived, next_ready
+from .run_stages import FINAL, Derived, RunRead, next_ready
 from .run_trigger import (
     advance,
     derive_run,
@@ -290,8 +290,13 @@ def abolish_run(core: Core, principal: Principal, ref: ProjectRef, run_id: str) 
 
 def get_run(core: Core, principal: Principal, ref: ProjectRef, run_id: str) -> RunView:
     with core.store.transaction() as tx:
-        project = resolve_project(tx, principal, ref)
-        found = tx.pipeline().run_read(run_id)  # the run and its packages' state at once
+        found: RunRead | None
+        if ref.id is not None:  # the workspace, the run and its packages' state at once
+            workspace, found = tx.project_with_run(ref.id, run_id)
+            project = admit_project(tx, principal, ref, workspace)
+        else:
+            project = resolve_project(tx, principal, ref)
+            found = tx.pipeline().run_read(run_id)  # the run and its packages' state
         if found is None or found.run.project_id != project.id:
             raise _missing(project, run_id)
         run = found.run

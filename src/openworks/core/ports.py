@@ -20,7 +20,7 @@ from .package_file_model import PackageFile, PackageFileFilter
 if TYPE_CHECKING:
     from .check_ports import CheckStore
     from .cross_model import CrossStore
-    from .run_stages import RunStore
+    from .run_stages import RunRead, RunStore
 
 __all__ = [
     "Claimed",
@@ -106,6 +106,13 @@ class Tx(Protocol):
     ) -> tuple[Project | None, Package | None]:
         """The workspace and, if it is one of the workspace's, the package with its items
         (GetDeployment's read, one statement)."""
+        ...
+
+    def project_with_run(
+        self, project_id: int, run_id: str
+    ) -> tuple[Project | None, RunRead | None]:
+        """The workspace and, if it is one of the workspace's, the pipeline run with its
+        packages' state (GetPipelineRun's read, one statement)."""
         ...
 
     def project_by_identifier(self, identifier: str) -> Project | None: ...

@@ -28,13 +28,18 @@ _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
 def _decode(part: bytes, name: str | None) -> str:
-    label = name if name is not None else "(parameter name)"
-    if _BAD_PERCENT.search(part):
-        raise invalid_parameter(label, "contains a malformed percent-escape")
     try:
+        if b"%" not in part and b"+" not in part:  # nothing escaped: most names and values
+            return part.decode("utf-8")
+        if _BAD_PERCENT.search(part):
+            raise invalid_parameter(_label(name), "contains a malformed percent-escape")
         return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid_parameter(label, "is not valid UTF-8 after percent-decoding") from None
+        raise invalid_parameter(_label(name), "is not valid UTF-8 after percent-decoding") from None
+
+
+def _label(name: str | None) -> str:
+    return name if name is not None else "(parameter name)"
 
 
 def parse_form(data: bytes) -> list[tuple[str, str]]:

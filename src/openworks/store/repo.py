@@ -38,6 +38,7 @@ from openworks.core.context import now_ms
 from openworks.core.errors import Invalid
 from openworks.core.model import File, FileVersion, Item, Node, Package, Project
 from openworks.core.ports import Claimed, DeploymentFilter, FileFilter, Page
+from openworks.core.run_stages import RunRead
 
 from .hot import HotRead, HotWrite
 from .list_counts import counted, fts_candidates, fts_exact, page_of_few
@@ -369,6 +370,12 @@ class SqlTx(FoldersRepo, MembersRepo, PackageFilesRepo, BlobGrantsRepo):
         items = [Item(r[-3], r[-2], r[-1]) for r in rows if r[-3] is not None]
         row = dict(zip(_PACKAGE_COLUMNS, first[n : n + k], strict=True))
         return project, _package(row, items)
+
+    def project_with_run(
+        self, project_id: int, run_id: str
+    ) -> tuple[Project | None, RunRead | None]:
+        columns, found = self.pipeline().project_run_read(project_id, run_id)
+        return (None if columns is None else _project(columns)), found
 
     def project_by_identifier(self, identifier: str) -> Project | None:
         stmt = select(projects).where(projects.c.identifier == identifier)

@@ -24,14 +24,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
 
 from openworks.core.model import Page, PipelineRun, RunStage
 from openworks.core.run_stages import PackageState, RunRead
 
 from .hot import HotRead, HotWrite
 from .list_counts import counted
-from .schema import packages
+from .schema import packages, projects
 from .schema_counts import pipeline_run_counts
 from .schema_pipeline import pipeline_runs
 
@@ -83,25 +83,42 @@ _LOCK_RUN = HotRead(
 _STATE = ("id", "status", "checking_status", "hold", "error_message")
 
 
-def _run_read() -> HotRead:
+def _run_read(with_project: bool = False) -> HotRead:
+    """The run and its packages' state; ``with_project``: the workspace's row first and the
+    run (of that workspace only) left-joined to it, so that one statement answers both."""
     dev = packages.alias("dev_package")
     prod = packages.alias("prod_package")
-    return HotRead(
-        select(
-            pipeline_runs,
-            *(dev.c[n].label(f"dev_package__{n}") for n in _STATE),
-            *(prod.c[n].label(f"prod_package__{n}") for n in _STATE),
-        )
-        .select_from(
-            pipeline_runs.outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id).outerjoin(
-                prod, prod.c.id == pipeline_runs.c.prod_package_id
+    states = (
+        *(dev.c[n].label(f"dev_package__{n}") for n in _STATE),
+        *(prod.c[n].label(f"prod_package__{n}") for n in _STATE),
+    )
+    if not with_project:
+        return HotRead(
+            select(pipeline_runs, *states)
+            .select_from(
+                pipeline_runs.outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id).outerjoin(
+                    prod, prod.c.id == pipeline_runs.c.prod_package_id
+                )
             )
+            .where(pipeline_runs.c.id == bindparam("_id"))
         )
-        .where(pipeline_runs.c.id == bindparam("_id"))
+    run_of_project = and_(
+        pipeline_runs.c.id == bindparam("_id"), pipeline_runs.c.project_id == projects.c.id
+    )
+    return HotRead(
+        select(projects, *(c.label(f"run__{c.key}") for c in pipeline_runs.c), *states)
+        .select_from(
+            projects.outerjoin(pipeline_runs, run_of_project)
+            .outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id)
+            .outerjoin(prod, prod.c.id == pipeline_runs.c.prod_package_id)
+        )
+        .where(projects.c.id == bindparam("_project"))
     )
 
 
 _RUN_READ = _run_read()
+_PROJECT_RUN_READ = _run_read(with_project=True)
+_PROJECT_COLUMNS = tuple(c.key for c in projects.c)
 _RUN_COLUMNS = tuple(c.key for c in pipeline_runs.c)
 _INSERT_RUN = HotWrite(insert(pipeline_runs))
 _UPDATE_RUN = HotWrite(update(pipeline_runs).where(pipeline_runs.c.id == bindparam("_id")))
@@ -179,6 +196,21 @@ class SqlRunStore:
         row, n, k = rows[0], len(_RUN_COLUMNS), len(_STATE)
         run = _run(dict(zip(_RUN_COLUMNS, row[:n], strict=True)))
         return RunRead(run, _state(row[n : n + k]), _state(row[n + k :]))
+
+    def project_run_read(
+        self, project_id: int, run_id: str
+    ) -> tuple[dict[str, Any] | None, RunRead | None]:
+        """The workspace's columns (None: no such workspace) and, if the run is one of
+        its, the run with its packages' state: GetPipelineRun's read in one statement."""
+        rows = _PROJECT_RUN_READ.rows(self.conn, {"_project": project_id, "_id": run_id})
+        if not rows:
+            return None, None
+        row, p, n, k = rows[0], len(_PROJECT_COLUMNS), len(_RUN_COLUMNS), len(_STATE)
+        project = dict(zip(_PROJECT_COLUMNS, row[:p], strict=True))
+        if row[p] is None:  # pipeline_runs.id: no such run in this workspace
+            return project, None
+        run = _run(dict(zip(_RUN_COLUMNS, row[p : p + n], strict=True)))
+        return project, RunRead(run, _state(row[p + n : p + n + k]), _state(row[p + n + k :]))
 
     def lock_run(self, run_id: str, read: PipelineRun | None = None) -> PipelineRun | None:
         if self.conn.dialect.name != "postgresql":

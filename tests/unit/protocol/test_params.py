@@ -92,9 +92,16 @@ def test_invalid_encoding_rejected(query: bytes) -> None:
     assert exc.value.code == "InvalidParameter"
 
 
-def test_invalid_raw_utf8_in_body_rejected() -> None:
-    with pytest.raises(ApiError):
-        decode_params(_raw(body=b"A=\xff"))
+@pytest.mark.parametrize("body", [b"A=\xff", b"\xff=1", b"A=\xed\xa0\x80", b"A=x\xff+y"])
+def test_invalid_raw_utf8_in_body_rejected(body: bytes) -> None:
+    # unescaped bytes take a shorter path than escaped ones: the same check on both
+    with pytest.raises(ApiError) as exc:
+        decode_params(_raw(body=body))
+    assert exc.value.code == "InvalidParameter" and "not valid UTF-8" in exc.value.message
+
+
+def test_raw_utf8_accepted_unescaped() -> None:
+    assert decode_params(_raw(b"A=\xe4\xb8\xad", b"B=\xe4\xb8\xad+1")) == {"A": "中", "B": "中 1"}
 
 
 # -- coerce_params ---------------------------------------------------------------------
