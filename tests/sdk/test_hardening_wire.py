@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import threading
 import time
 import urllib.request
@@ -274,8 +275,10 @@ def _signed_list_files(server: RunningServer, project_id: int) -> tuple[int, int
 
 
 def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -> None:
-    """Each call answers ~24 MB; /healthz answers within 100 ms meanwhile (this read ran on
-    the event loop before issue 13)."""
+    """Each call answers ~24 MB; /healthz keeps answering meanwhile (this read ran on the
+    event loop before issue 13). Measured against the calls themselves, so that a loaded
+    machine slows both sides alike: a read on the loop would hold /healthz for about half a
+    call typically and a whole call at worst."""
     tea = TeaClient(guarded.endpoint, *DEV_KEY)
     project_id = _project(tea)
     big = ("SELECT '" + "x" * 1000 + "';\n") * 1000  # ~1 MB
@@ -283,14 +286,14 @@ def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -
         _file(tea, project_id, big)
     stop = threading.Event()
     slowest: list[float] = []
+    calls_ms: list[float] = []
 
-    def list_forever() -> int:
-        calls = 0
+    def list_forever() -> None:
         while not stop.is_set():
+            started = time.perf_counter()
             status, size = _signed_list_files(guarded, project_id)
+            calls_ms.append((time.perf_counter() - started) * 1000)
             assert status == 200 and size > 24_000_000
-            calls += 1
-        return calls
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         reader = pool.submit(list_forever)
@@ -300,8 +303,11 @@ def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -
             slowest.append(_healthz_ms(guarded.port))
             time.sleep(0.02)
         stop.set()
-        assert reader.result() >= 2
-    assert max(slowest) < 100, f"/healthz took {max(slowest):.0f} ms"
+        reader.result()
+    assert len(calls_ms) >= 2
+    call, typical = statistics.median(calls_ms), statistics.median(slowest)
+    assert max(slowest) < 100 or max(slowest) < call / 2, (max(slowest), call)
+    assert typical < call / 4, f"/healthz took {typical:.0f} ms typically, a call {call:.0f} ms"
 
 
 def test_conflict_error_through_official_client_shape(guarded: RunningServer) -> None:

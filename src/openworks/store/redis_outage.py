@@ -107,13 +107,13 @@ class RedisOutage:
                 self.client.ping()  # type: ignore[attr-defined]
             except redis.RedisError:
                 continue
-            with self._lock:
-                self._down = False
+            with self._lock:  # logged before the flag clears: who sees it up sees the line
                 log.info(
                     "%s: Redis reachable again after %.1f s (%d calls answered 503)",
                     self.what, time.monotonic() - self._since, self.refused,
                 )  # fmt: skip
                 self.refused = 0
+                self._down = False
             return
 
     def close(self) -> None:
