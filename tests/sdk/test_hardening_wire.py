@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import http.client
 import json
 import os
@@ -278,7 +279,9 @@ def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -
     """Each call answers ~24 MB; /healthz keeps answering meanwhile (this read ran on the
     event loop before issue 13). Measured against the calls themselves, so that a loaded
     machine slows both sides alike: a read on the loop would hold /healthz for about half a
-    call typically and a whole call at worst."""
+    call typically and a whole call at worst. Percentiles, not the maximum: on two cores
+    shared with the rest of the suite one sample can wait out a time slice (CI saw one
+    /healthz at 138 ms beside calls of 104 ms, with every other sample far below)."""
     tea = TeaClient(guarded.endpoint, *DEV_KEY)
     project_id = _project(tea)
     big = ("SELECT '" + "x" * 1000 + "';\n") * 1000  # ~1 MB
@@ -295,19 +298,25 @@ def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -
             calls_ms.append((time.perf_counter() - started) * 1000)
             assert status == 200 and size > 24_000_000
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        reader = pool.submit(list_forever)
-        time.sleep(0.5)
-        deadline = time.monotonic() + 4
-        while time.monotonic() < deadline:
-            slowest.append(_healthz_ms(guarded.port))
-            time.sleep(0.02)
-        stop.set()
-        reader.result()
+    gc.collect()  # the clock runs in this process too: no collection inside the window
+    gc.disable()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            reader = pool.submit(list_forever)
+            time.sleep(0.5)
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                slowest.append(_healthz_ms(guarded.port))
+                time.sleep(0.02)
+            stop.set()
+            reader.result()
+    finally:
+        gc.enable()
     assert len(calls_ms) >= 2
     call, typical = statistics.median(calls_ms), statistics.median(slowest)
-    assert max(slowest) < 100 or max(slowest) < call / 2, (max(slowest), call)
+    p90 = statistics.quantiles(slowest, n=10)[-1]
     assert typical < call / 4, f"/healthz took {typical:.0f} ms typically, a call {call:.0f} ms"
+    assert p90 < call / 2, f"/healthz took {p90:.0f} ms at p90, a call {call:.0f} ms"
 
 
 def test_conflict_error_through_official_client_shape(guarded: RunningServer) -> None:
