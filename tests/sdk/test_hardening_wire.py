@@ -316,7 +316,7 @@ def test_listfiles_of_big_files_does_not_hold_the_loop(guarded: RunningServer) -
     call, typical = statistics.median(calls_ms), statistics.median(slowest)
     p90 = statistics.quantiles(slowest, n=10)[-1]
     assert typical < call / 4, f"/healthz took {typical:.0f} ms typically, a call {call:.0f} ms"
-    assert p90 < call / 2, f"/healthz took {p90:.0f} ms at p90, a call {call:.0f} ms"
+    assert p90 < min(100, call / 2), f"/healthz took {p90:.0f} ms at p90, a call {call:.0f} ms"
 
 
 def test_conflict_error_through_official_client_shape(guarded: RunningServer) -> None:

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.sql import FromClause
 
 from openworks.core.model import Page, PipelineRun, RunStage
 from openworks.core.run_stages import PackageState, RunRead
@@ -92,14 +93,16 @@ def _run_read(with_project: bool = False) -> HotRead:
         *(dev.c[n].label(f"dev_package__{n}") for n in _STATE),
         *(prod.c[n].label(f"prod_package__{n}") for n in _STATE),
     )
+
+    def with_states(source: FromClause) -> FromClause:
+        return source.outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id).outerjoin(
+            prod, prod.c.id == pipeline_runs.c.prod_package_id
+        )
+
     if not with_project:
         return HotRead(
             select(pipeline_runs, *states)
-            .select_from(
-                pipeline_runs.outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id).outerjoin(
-                    prod, prod.c.id == pipeline_runs.c.prod_package_id
-                )
-            )
+            .select_from(with_states(pipeline_runs))
             .where(pipeline_runs.c.id == bindparam("_id"))
         )
     run_of_project = and_(
@@ -107,11 +110,7 @@ def _run_read(with_project: bool = False) -> HotRead:
     )
     return HotRead(
         select(projects, *(c.label(f"run__{c.key}") for c in pipeline_runs.c), *states)
-        .select_from(
-            projects.outerjoin(pipeline_runs, run_of_project)
-            .outerjoin(dev, dev.c.id == pipeline_runs.c.dev_package_id)
-            .outerjoin(prod, prod.c.id == pipeline_runs.c.prod_package_id)
-        )
+        .select_from(with_states(projects.outerjoin(pipeline_runs, run_of_project)))
         .where(projects.c.id == bindparam("_project"))
     )
 
@@ -176,6 +175,14 @@ def _state(row: Sequence[Any]) -> _State | None:
     return None if row[0] is None else _State(*row[1:])
 
 
+def _read_of(row: Sequence[Any]) -> RunRead:
+    """``row``: the run's columns, then its development and production packages' ``_STATE``
+    columns (the tail of a ``_run_read`` row)."""
+    n, k = len(_RUN_COLUMNS), len(_STATE)
+    run = _run(dict(zip(_RUN_COLUMNS, row[:n], strict=True)))
+    return RunRead(run, _state(row[n : n + k]), _state(row[n + k :]))
+
+
 class SqlRunStore:
     """Implements :class:`openworks.core.run_stages.RunStore`."""
 
@@ -191,11 +198,7 @@ class SqlRunStore:
 
     def run_read(self, run_id: str) -> RunRead | None:
         rows = _RUN_READ.rows(self.conn, {"_id": run_id})
-        if not rows:
-            return None
-        row, n, k = rows[0], len(_RUN_COLUMNS), len(_STATE)
-        run = _run(dict(zip(_RUN_COLUMNS, row[:n], strict=True)))
-        return RunRead(run, _state(row[n : n + k]), _state(row[n + k :]))
+        return _read_of(rows[0]) if rows else None
 
     def project_run_read(
         self, project_id: int, run_id: str
@@ -205,12 +208,11 @@ class SqlRunStore:
         rows = _PROJECT_RUN_READ.rows(self.conn, {"_project": project_id, "_id": run_id})
         if not rows:
             return None, None
-        row, p, n, k = rows[0], len(_PROJECT_COLUMNS), len(_RUN_COLUMNS), len(_STATE)
+        row, p = rows[0], len(_PROJECT_COLUMNS)
         project = dict(zip(_PROJECT_COLUMNS, row[:p], strict=True))
         if row[p] is None:  # pipeline_runs.id: no such run in this workspace
             return project, None
-        run = _run(dict(zip(_RUN_COLUMNS, row[p : p + n], strict=True)))
-        return project, RunRead(run, _state(row[p + n : p + n + k]), _state(row[p + n + k :]))
+        return project, _read_of(row[p:])
 
     def lock_run(self, run_id: str, read: PipelineRun | None = None) -> PipelineRun | None:
         if self.conn.dialect.name != "postgresql":
